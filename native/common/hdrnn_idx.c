@@ -1,0 +1,188 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hdrnn_idx.h"
+
+#define IMAGES_MAGIC 0x00000803u /* unsigned byte, 3 dimensions */
+#define LABELS_MAGIC 0x00000801u /* unsigned byte, 1 dimension */
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Open path and read its header; sets *size to the file size. */
+static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, long long *size,
+                      hdrnn_error *err)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            hdrnn_error_set(err, "%s: missing file", path);
+        else
+            hdrnn_error_set(err, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        hdrnn_error_set(err, "%s: is a directory, not an IDX file", path);
+        fclose(f);
+        return NULL;
+    }
+    *size = (long long)st.st_size;
+    if (*size < (long long)header_len || fread(header, 1, header_len, f) != header_len) {
+        hdrnn_error_set(err, "%s: truncated header (%lld bytes, need %zu)", path, *size,
+                        header_len);
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
+static int check_size(const char *path, long long size, long long header_len,
+                      uint32_t count, long long item, hdrnn_error *err)
+{
+    long long want = header_len + (long long)count * item;
+    if (size < want) {
+        hdrnn_error_set(err, "%s: truncated: %lld bytes, header says %u items (%lld bytes)",
+                        path, size, count, want);
+        return HDRNN_EXIT_DATA;
+    }
+    if (size > want) {
+        hdrnn_error_set(err, "%s: %lld trailing bytes after %u items", path, size - want,
+                        count);
+        return HDRNN_EXIT_DATA;
+    }
+    return HDRNN_OK;
+}
+
+static int read_images(const char *path, size_t limit, uint8_t **out, size_t *count,
+                       size_t *full_count, hdrnn_error *err)
+{
+    uint8_t h[16];
+    long long size;
+    FILE *f = open_idx(path, h, sizeof h, &size, err);
+    if (!f)
+        return HDRNN_EXIT_DATA;
+    uint32_t magic = be32(h), n = be32(h + 4), rows = be32(h + 8), cols = be32(h + 12);
+    int rc = HDRNN_OK;
+    if (magic != IMAGES_MAGIC) {
+        hdrnn_error_set(err, "%s: wrong magic 0x%08x (images need 0x%08x)", path, magic,
+                        IMAGES_MAGIC);
+        rc = HDRNN_EXIT_DATA;
+    } else if (rows != 28 || cols != 28) {
+        hdrnn_error_set(err, "%s: wrong dimensions %ux%u (need 28x28)", path, rows, cols);
+        rc = HDRNN_EXIT_DATA;
+    } else {
+        rc = check_size(path, size, 16, n, HDRNN_PIXELS, err);
+    }
+    if (rc == HDRNN_OK) {
+        *full_count = n;
+        *count = (limit && limit < n) ? limit : n;
+        *out = malloc(*count * HDRNN_PIXELS + 1);
+        if (!*out) {
+            hdrnn_error_set(err, "out of memory for %zu images of %s", *count, path);
+            rc = HDRNN_EXIT_RESOURCE;
+        } else if (fread(*out, HDRNN_PIXELS, *count, f) != *count) {
+            hdrnn_error_set(err, "%s: read error", path);
+            rc = HDRNN_EXIT_DATA;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static int read_labels(const char *path, size_t limit, uint8_t **out, size_t *count,
+                       size_t *full_count, hdrnn_error *err)
+{
+    uint8_t h[8];
+    long long size;
+    FILE *f = open_idx(path, h, sizeof h, &size, err);
+    if (!f)
+        return HDRNN_EXIT_DATA;
+    uint32_t magic = be32(h), n = be32(h + 4);
+    int rc = HDRNN_OK;
+    if (magic != LABELS_MAGIC) {
+        hdrnn_error_set(err, "%s: wrong magic 0x%08x (labels need 0x%08x)", path, magic,
+                        LABELS_MAGIC);
+        rc = HDRNN_EXIT_DATA;
+    } else {
+        rc = check_size(path, size, 8, n, 1, err);
+    }
+    if (rc == HDRNN_OK) {
+        *out = malloc((size_t)n + 1);
+        if (!*out) {
+            hdrnn_error_set(err, "out of memory for the labels of %s", path);
+            rc = HDRNN_EXIT_RESOURCE;
+        } else if (fread(*out, 1, n, f) != n) {
+            hdrnn_error_set(err, "%s: read error", path);
+            rc = HDRNN_EXIT_DATA;
+        } else {
+            for (uint32_t i = 0; i < n; i++) {
+                if ((*out)[i] > 9) {
+                    hdrnn_error_set(err, "%s: label %u > 9 at index %u", path, (*out)[i], i);
+                    rc = HDRNN_EXIT_DATA;
+                    break;
+                }
+            }
+        }
+        *full_count = n;
+        *count = (limit && limit < n) ? limit : n;
+    }
+    fclose(f);
+    return rc;
+}
+
+static int load_split(hdrnn_split *s, const char *dir, const char *images,
+                      const char *labels, size_t limit, hdrnn_error *err)
+{
+    char ip[4096], lp[4096];
+    size_t n_img = 0, n_img_full = 0, n_lab = 0, n_lab_full = 0;
+    snprintf(ip, sizeof ip, "%s/%s", dir, images);
+    snprintf(lp, sizeof lp, "%s/%s", dir, labels);
+    int rc = read_images(ip, limit, &s->images, &n_img, &n_img_full, err);
+    if (rc != HDRNN_OK)
+        return rc;
+    rc = read_labels(lp, limit, &s->labels, &n_lab, &n_lab_full, err);
+    if (rc != HDRNN_OK)
+        return rc;
+    /* whole files are compared, before any limit */
+    if (n_lab_full != n_img_full) {
+        hdrnn_error_set(err, "%s: %zu labels but %s has %zu images", lp, n_lab_full, ip,
+                        n_img_full);
+        return HDRNN_EXIT_DATA;
+    }
+    s->count = n_img;
+    return HDRNN_OK;
+}
+
+int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
+                       size_t test_limit, hdrnn_error *err)
+{
+    struct stat st;
+    memset(ds, 0, sizeof *ds);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        hdrnn_error_set(err, "%s: data directory not found", dir);
+        return HDRNN_EXIT_DATA;
+    }
+    int rc = load_split(&ds->train, dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                        train_limit, err);
+    if (rc == HDRNN_OK)
+        rc = load_split(&ds->test, dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                        test_limit, err);
+    if (rc != HDRNN_OK)
+        hdrnn_dataset_free(ds);
+    return rc;
+}
+
+void hdrnn_dataset_free(hdrnn_dataset *ds)
+{
+    free(ds->train.images);
+    free(ds->train.labels);
+    free(ds->test.images);
+    free(ds->test.labels);
+    memset(ds, 0, sizeof *ds);
+}

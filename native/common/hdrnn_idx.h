@@ -1,0 +1,37 @@
+/* MNIST IDX files with the contract's validation. Images stay uint8. */
+#ifndef HDRNN_IDX_H
+#define HDRNN_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hdrnn_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HDRNN_PIXELS 784
+
+typedef struct hdrnn_split {
+    uint8_t *images; /* [count][784] */
+    uint8_t *labels; /* [count], each 0..9 */
+    size_t count;
+} hdrnn_split;
+
+typedef struct hdrnn_dataset {
+    hdrnn_split train;
+    hdrnn_split test;
+} hdrnn_dataset;
+
+/* Load the four standard files of dir; a limit of 0 means all samples. Only the first
+ * `limit` images are read into memory, but every file is checked whole. Returns
+ * HDRNN_OK, HDRNN_EXIT_DATA or HDRNN_EXIT_RESOURCE with err set. */
+int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
+                       size_t test_limit, hdrnn_error *err);
+void hdrnn_dataset_free(hdrnn_dataset *ds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,179 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdrnn_opts.h"
+
+static int parse_long(const char *name, const char *text, long min, long max, long *out,
+                      hdrnn_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        if (min == 1)
+            hdrnn_error_set(err, "%s %s: must be a positive integer", name, text);
+        else
+            hdrnn_error_set(err, "%s %s: must be an integer in [%ld, %ld]", name, text, min,
+                            max);
+        return HDRNN_EXIT_USAGE;
+    }
+    *out = v;
+    return HDRNN_OK;
+}
+
+static int parse_hidden(hdrnn_opts *o, const char *text, hdrnn_error *err)
+{
+    const char *p = text;
+    o->n_hidden = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || (*end && *end != ',')) {
+            hdrnn_error_set(err, "--hidden '%s': expected sizes like 30 or 128,16", text);
+            return HDRNN_EXIT_USAGE;
+        }
+        if (v < 1 || v > 1000000) {
+            hdrnn_error_set(err, "--hidden '%s': every layer needs at least one neuron", text);
+            return HDRNN_EXIT_USAGE;
+        }
+        if (o->n_hidden == HDRNN_MAX_HIDDEN) {
+            hdrnn_error_set(err, "--hidden '%s': at most %d hidden layers", text,
+                            HDRNN_MAX_HIDDEN);
+            return HDRNN_EXIT_USAGE;
+        }
+        o->hidden[o->n_hidden++] = (int)v;
+        if (!*end)
+            return HDRNN_OK;
+        p = end + 1;
+    }
+}
+
+/* Splits "--name=value" or takes the next argument as the value. */
+static const char *value_of(int argc, char *const *argv, int *i, const char *arg,
+                            const char *eq, hdrnn_error *err)
+{
+    if (eq)
+        return eq + 1;
+    if (*i + 1 >= argc) {
+        hdrnn_error_set(err, "%s: expected one argument", arg);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threads,
+                     hdrnn_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->hidden[0] = 30;
+    o->n_hidden = 1;
+    o->epochs = 30;
+    o->batch = 10;
+    o->lr = 3.0;
+    o->seed = 1;
+    o->threads = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+        char name[64];
+        if (n >= sizeof name)
+            n = sizeof name - 1;
+        memcpy(name, arg, n);
+        name[n] = '\0';
+        long v;
+        const char *val;
+        if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+            o->help = 1;
+            return HDRNN_OK;
+        } else if (!strcmp(name, "--quiet")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (strcmp(name, "--data") && strcmp(name, "--hidden") && strcmp(name, "--epochs") &&
+            strcmp(name, "--batch") && strcmp(name, "--lr") && strcmp(name, "--seed") &&
+            strcmp(name, "--train-limit") && strcmp(name, "--test-limit") &&
+            strcmp(name, "--weights-out") && (!allow_threads || strcmp(name, "--threads"))) {
+            hdrnn_error_set(err, "unrecognized argument: %s", arg);
+            return HDRNN_EXIT_USAGE;
+        }
+        if (!(val = value_of(argc, argv, &i, name, eq, err)))
+            return HDRNN_EXIT_USAGE;
+        if (!strcmp(name, "--data")) {
+            o->data = val;
+        } else if (!strcmp(name, "--weights-out")) {
+            o->weights_out = val;
+        } else if (!strcmp(name, "--hidden")) {
+            if (parse_hidden(o, val, err))
+                return HDRNN_EXIT_USAGE;
+        } else if (!strcmp(name, "--lr")) {
+            char *end;
+            o->lr = strtod(val, &end);
+            if (end == val || *end) {
+                hdrnn_error_set(err, "--lr %s: not a number", val);
+                return HDRNN_EXIT_USAGE;
+            }
+            if (!isfinite(o->lr) || o->lr <= 0) {
+                hdrnn_error_set(err, "--lr %s: must be a positive finite number", val);
+                return HDRNN_EXIT_USAGE;
+            }
+        } else if (!strcmp(name, "--seed")) {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(val, &end, 10);
+            if (errno || end == val || *end || val[0] == '-' || s >= (1ULL << 63)) {
+                hdrnn_error_set(err, "--seed %s: must be in [0, 2^63)", val);
+                return HDRNN_EXIT_USAGE;
+            }
+            o->seed = s;
+        } else {
+            if (parse_long(name, val, 1, 0x7fffffffL, &v, err))
+                return HDRNN_EXIT_USAGE;
+            if (!strcmp(name, "--epochs"))
+                o->epochs = (int)v;
+            else if (!strcmp(name, "--batch"))
+                o->batch = (int)v;
+            else if (!strcmp(name, "--train-limit"))
+                o->train_limit = (size_t)v;
+            else if (!strcmp(name, "--test-limit"))
+                o->test_limit = (size_t)v;
+            else
+                o->threads = (int)v;
+        }
+    }
+    if (!o->data) {
+        hdrnn_error_set(err, "the following arguments are required: --data");
+        return HDRNN_EXIT_USAGE;
+    }
+    return HDRNN_OK;
+}
+
+void hdrnn_opts_usage(const char *prog, int allow_threads)
+{
+    printf("usage: %s --data DIR [--hidden 30 | --hidden 128,16] [--epochs 30] [--batch 10]\n"
+           "          [--lr 3.0] [--seed 1] [--train-limit N] [--test-limit N]\n"
+           "          [--weights-out FILE] [--quiet]%s\n"
+           "Train the HDR-NN (see trainer-contract.md); JSON lines on stdout.\n",
+           prog, allow_threads ? " [--threads N]" : "");
+}
+
+int hdrnn_opts_layer_sizes(const hdrnn_opts *o, int *sizes)
+{
+    sizes[0] = 784;
+    for (int i = 0; i < o->n_hidden; i++)
+        sizes[i + 1] = o->hidden[i];
+    sizes[o->n_hidden + 1] = 10;
+    return o->n_hidden + 1;
+}
+
+long hdrnn_param_count(const int *sizes, int n_layers)
+{
+    long n = 0;
+    for (int l = 0; l < n_layers; l++)
+        n += (long)sizes[l + 1] * sizes[l] + sizes[l + 1];
+    return n;
+}

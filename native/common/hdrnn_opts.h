@@ -1,0 +1,46 @@
+/* The contract's command line, parsed strictly: any bad value is exit 2. */
+#ifndef HDRNN_OPTS_H
+#define HDRNN_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hdrnn_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HDRNN_MAX_HIDDEN 8
+
+typedef struct hdrnn_opts {
+    const char *data;
+    int hidden[HDRNN_MAX_HIDDEN];
+    int n_hidden;
+    int epochs;
+    int batch;
+    double lr;
+    uint64_t seed;
+    size_t train_limit; /* 0: all */
+    size_t test_limit;  /* 0: all */
+    const char *weights_out;
+    int quiet;
+    int threads; /* only where allow_threads; else 1 */
+    int help;
+} hdrnn_opts;
+
+/* Parse argv into opts (defaults: the thesis' settings). Returns HDRNN_OK or
+ * HDRNN_EXIT_USAGE with err set. allow_threads accepts --threads N. */
+int hdrnn_opts_parse(hdrnn_opts *opts, int argc, char *const *argv, int allow_threads,
+                     hdrnn_error *err);
+void hdrnn_opts_usage(const char *prog, int allow_threads);
+
+/* Layer sizes 784, hidden..., 10 into sizes (room for HDRNN_MAX_HIDDEN + 2); returns the
+ * number of weight layers. */
+int hdrnn_opts_layer_sizes(const hdrnn_opts *opts, int *sizes);
+long hdrnn_param_count(const int *sizes, int n_layers);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,82 @@
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hdrnn_safetensors.h"
+
+static size_t tensor_bytes(const hdrnn_tensor *t)
+{
+    size_t n = t->shape[0] * (t->rank == 2 ? t->shape[1] : 1);
+    return n * sizeof(float);
+}
+
+/* The format is little endian; swap on a big-endian host. */
+static int write_floats(FILE *f, const float *data, size_t n)
+{
+    const uint16_t probe = 1;
+    if (*(const uint8_t *)&probe == 1)
+        return fwrite(data, sizeof(float), n, f) == n ? 0 : -1;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b[4], s[4];
+        memcpy(b, &data[i], 4);
+        s[0] = b[3], s[1] = b[2], s[2] = b[1], s[3] = b[0];
+        if (fwrite(s, 1, 4, f) != 4)
+            return -1;
+    }
+    return 0;
+}
+
+int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int count,
+                            const char *impl, hdrnn_error *err)
+{
+    char header[8192], tmp[4096];
+    size_t n = 0, offset = 0;
+    n += (size_t)snprintf(header + n, sizeof header - n, "{");
+    for (int i = 0; i < count && n < sizeof header; i++) {
+        const hdrnn_tensor *t = &tensors[i];
+        size_t bytes = tensor_bytes(t);
+        char shape[64];
+        if (t->rank == 2)
+            snprintf(shape, sizeof shape, "[%zu,%zu]", t->shape[0], t->shape[1]);
+        else
+            snprintf(shape, sizeof shape, "[%zu]", t->shape[0]);
+        n += (size_t)snprintf(header + n, sizeof header - n,
+                              "\"%s\":{\"dtype\":\"F32\",\"shape\":%s,\"data_offsets\":[%zu,%zu]},",
+                              t->name, shape, offset, offset + bytes);
+        offset += bytes;
+    }
+    if (n < sizeof header)
+        n += (size_t)snprintf(header + n, sizeof header - n, "\"__metadata__\":{\"impl\":\"%s\"}}",
+                              impl);
+    if (n + 8 >= sizeof header) {
+        hdrnn_error_set(err, "%s: safetensors header too long", path);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    while (n % 8) /* spaces pad the header so the data is 8-byte aligned */
+        header[n++] = ' ';
+
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        hdrnn_error_set(err, "%s: cannot write weights: %s", path, strerror(errno));
+        return HDRNN_EXIT_RESOURCE;
+    }
+    uint8_t len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = (uint8_t)((uint64_t)n >> (8 * i));
+    int bad = fwrite(len, 1, 8, f) != 8 || fwrite(header, 1, n, f) != n;
+    for (int i = 0; i < count && !bad; i++)
+        bad = write_floats(f, tensors[i].data, tensor_bytes(&tensors[i]) / sizeof(float));
+    bad = bad || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad = (fclose(f) != 0) || bad;
+    if (bad || rename(tmp, path) != 0) {
+        hdrnn_error_set(err, "%s: cannot write weights: %s", path, strerror(errno));
+        unlink(tmp);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    return HDRNN_OK;
+}

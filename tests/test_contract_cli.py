@@ -1,0 +1,110 @@
+"""Every trainer, whatever its language, speaks the contract: JSON lines on stdout,
+the exit codes 0/2/3, one-line errors, atomic weights."""
+
+import json
+import math
+
+import pytest
+
+from conftest import TRAINERS, run, trainer_cmd
+from corrupt import CORRUPTIONS, make_corrupt, write_small
+from hdrnn import safetensors_io
+
+IMPLS = sorted(TRAINERS)
+
+BAD_ARGS = {
+    "hidden-0": ["--hidden", "0"],
+    "hidden-neg": ["--hidden", "30,-1"],
+    "hidden-text": ["--hidden", "abc"],
+    "hidden-empty-part": ["--hidden", "30,"],
+    "lr-0": ["--lr", "0"],
+    "lr-neg": ["--lr", "-1.5"],
+    "lr-nan": ["--lr", "nan"],
+    "lr-inf": ["--lr", "inf"],
+    "lr-text": ["--lr", "fast"],
+    "epochs-0": ["--epochs", "0"],
+    "batch-0": ["--batch", "0"],
+    "batch-text": ["--batch", "ten"],
+    "unknown-option": ["--frobnicate"],
+    "missing-value": ["--epochs"],
+    "train-limit-0": ["--train-limit", "0"],
+}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return write_small(tmp_path_factory.mktemp("small"), 60, 30)
+
+
+def _lines(stdout):
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_output_is_json_lines(impl, small, tmp_path):
+    cmd = trainer_cmd(impl)
+    w = tmp_path / "w.safetensors"
+    r = run(cmd + ["--data", str(small), "--hidden", "8,4", "--epochs", "2",
+                   "--batch", "7", "--weights-out", str(w)])
+    assert r.returncode == 0, r.stderr
+    events = _lines(r.stdout)
+    assert [e["event"] for e in events] == ["start", "epoch", "epoch", "done"]
+    start = events[0]
+    assert start["impl"] == impl and start["hidden"] == [8, 4]
+    assert start["params"] == 784 * 8 + 8 + 8 * 4 + 4 + 4 * 10 + 10
+    assert (start["train"], start["test"]) == (60, 30)
+    for n, e in enumerate(events[1:3], 1):
+        assert e["epoch"] == n and e["total"] == 30 and 0 <= e["correct"] <= 30
+        assert math.isclose(e["accuracy"], e["correct"] / 30)
+        assert e["train_s"] >= 0 and e["eval_s"] >= 0
+    assert events[-1]["seconds"] > 0
+    t = safetensors_io.load(w)
+    assert {k: v.shape for k, v in t.items()} == {
+        "layers.0.weight": (8, 784), "layers.0.bias": (8,),
+        "layers.1.weight": (4, 8), "layers.1.bias": (4,),
+        "layers.2.weight": (10, 4), "layers.2.bias": (10,)}
+    assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]  # no temp left
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_limits(impl, small):
+    r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "1",
+                                 "--train-limit", "11", "--test-limit", "1000"])
+    assert r.returncode == 0, r.stderr
+    start = _lines(r.stdout)[0]
+    assert (start["train"], start["test"]) == (11, 30)
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_ARGS))
+@pytest.mark.parametrize("impl", IMPLS)
+def test_bad_command_line_exit_2(impl, bad, small):
+    r = run(trainer_cmd(impl) + ["--data", str(small)] + BAD_ARGS[bad])
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_missing_data_option_exit_2(impl):
+    r = run(trainer_cmd(impl) + ["--epochs", "1"])
+    assert r.returncode == 2 and r.stdout == ""
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+@pytest.mark.parametrize("impl", IMPLS)
+def test_bad_data_exit_3(impl, kind, tmp_path):
+    d, fname, words = make_corrupt(tmp_path, kind)
+    w = tmp_path / "w.safetensors"
+    r = run(trainer_cmd(impl) + ["--data", str(d), "--epochs", "1",
+                                 "--weights-out", str(w)])
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert r.stdout == ""  # never a result it did not compute
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and fname in lines[0] and words in lines[0], r.stderr
+    assert not w.exists()
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_data_dir_missing_exit_3(impl, tmp_path):
+    r = run(trainer_cmd(impl) + ["--data", str(tmp_path / "nope"), "--epochs", "1"])
+    assert r.returncode == 3 and "nope" in r.stderr

