@@ -22,11 +22,13 @@ BAD_ARGS = {
     "lr-nan": ["--lr", "nan"],
     "lr-inf": ["--lr", "inf"],
     "lr-text": ["--lr", "fast"],
-    "epochs-0": ["--epochs", "0"],
+    "epochs-neg": ["--epochs", "-1"],
     "batch-0": ["--batch", "0"],
     "batch-text": ["--batch", "ten"],
     "unknown-option": ["--frobnicate"],
     "missing-value": ["--epochs"],
+    "seed-neg": ["--seed", "-3"],
+    "test-limit-text": ["--test-limit", "1e3"],
     "train-limit-0": ["--train-limit", "0"],
 }
 

@@ -12,35 +12,12 @@
 #include "hdrnn_net.h"
 #include "hdrnn_prng.h"
 #include "hdrnn_status.h"
+#include "hdrnn_vec.h"
 
-typedef float v8f __attribute__((vector_size(32)));
-#define LANES 8
+#define LANES HDRNN_LANES
 #define BLOCK 5 /* samples per forward block: 5 accumulators + row + input fit 16 regs */
 
 static float pixel_scale[256]; /* (float)p / 255.0f, exactly as the contract says */
-
-static inline v8f load8(const float *p)
-{
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void store8(float *p, v8f v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-static inline v8f splat8(float x)
-{
-    v8f v = {x, x, x, x, x, x, x, x};
-    return v;
-}
-
-static inline float hsum8(v8f v)
-{
-    return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-}
 
 static inline float sigmoid(float z)
 {
@@ -111,14 +88,16 @@ static void forward_layer(const float *restrict in, int count, int n_in,
             x[j] = in + (size_t)(k0 + j < count ? k0 + j : k0) * n_in;
         for (int o = 0; o < n_out; o++) {
             const float *wr = w + (size_t)o * n_in;
-            v8f acc[BLOCK] = {{0}};
+            hdrnn_v8 acc[BLOCK];
+            for (int j = 0; j < BLOCK; j++)
+                acc[j] = v8_splat(0.0f);
             for (int i = 0; i < n_vec; i += LANES) {
-                v8f wv = load8(wr + i);
+                hdrnn_v8 wv = v8_load(wr + i);
                 for (int j = 0; j < BLOCK; j++)
-                    acc[j] += load8(x[j] + i) * wv;
+                    acc[j] = v8_madd(acc[j], v8_load(x[j] + i), wv);
             }
             for (int j = 0; j < BLOCK && k0 + j < count; j++) {
-                float z = hsum8(acc[j]);
+                float z = v8_hsum(acc[j]);
                 for (int i = n_vec; i < n_in; i++)
                     z += x[j][i] * wr[i];
                 out[(size_t)(k0 + j) * n_out + o] = sigmoid(z + b[o]);
@@ -153,11 +132,11 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
         const float *ak = a + (size_t)k * n_in;
         float *pk = prev + (size_t)k * n_in;
         for (int i = 0; i < n_vec; i += LANES) {
-            v8f acc = splat8(0.0f);
+            hdrnn_v8 acc = v8_splat(0.0f);
             for (int o = 0; o < n_out; o++)
-                acc += splat8(dk[o]) * load8(w + (size_t)o * n_in + i);
-            v8f av = load8(ak + i);
-            store8(pk + i, acc * av * (splat8(1.0f) - av));
+                acc = v8_madd(acc, v8_splat(dk[o]), v8_load(w + (size_t)o * n_in + i));
+            hdrnn_v8 av = v8_load(ak + i);
+            v8_store(pk + i, v8_mul(v8_mul(acc, av), v8_sub(v8_splat(1.0f), av)));
         }
         for (int i = n_vec; i < n_in; i++) {
             float acc = 0.0f;
@@ -181,10 +160,10 @@ static void update_layer(const float *restrict d, int count, int n_out,
         for (int k = 0; k < count; k++)
             gb += d[(size_t)k * n_out + o];
         for (int i = 0; i < n_vec; i += LANES) {
-            v8f g = splat8(0.0f);
+            hdrnn_v8 g = v8_splat(0.0f);
             for (int k = 0; k < count; k++)
-                g += splat8(d[(size_t)k * n_out + o]) * load8(a + (size_t)k * n_in + i);
-            store8(wr + i, load8(wr + i) - splat8(step) * g);
+                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]), v8_load(a + (size_t)k * n_in + i));
+            v8_store(wr + i, v8_sub(v8_load(wr + i), v8_mul(v8_splat(step), g)));
         }
         for (int i = n_vec; i < n_in; i++) {
             float g = 0.0f;

@@ -130,12 +130,15 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                 return HDRNN_EXIT_USAGE;
             }
             o->seed = s;
+        } else if (!strcmp(name, "--epochs")) {
+            /* 0 is allowed: it writes the initial weights (parity tests) */
+            if (parse_long(name, val, 0, 0x7fffffffL, &v, err))
+                return HDRNN_EXIT_USAGE;
+            o->epochs = (int)v;
         } else {
             if (parse_long(name, val, 1, 0x7fffffffL, &v, err))
                 return HDRNN_EXIT_USAGE;
-            if (!strcmp(name, "--epochs"))
-                o->epochs = (int)v;
-            else if (!strcmp(name, "--batch"))
+            if (!strcmp(name, "--batch"))
                 o->batch = (int)v;
             else if (!strcmp(name, "--train-limit"))
                 o->train_limit = (size_t)v;

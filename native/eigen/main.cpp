@@ -3,6 +3,7 @@
 // its storage is the safetensors layout.
 #include <Eigen/Dense>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -36,8 +37,11 @@ struct Failure : std::runtime_error {
 
 Matrix sigmoid(const Matrix &z)
 {
-    // exp(-z) overflows to inf for z < -88; 1 / (1 + inf) = 0 is the right limit.
-    return (Scalar(1) + (-z.array()).exp()).inverse().matrix();
+    // A scalar functor, not Eigen's packet exp/inverse: on ARMv7 NEON, Eigen divides by
+    // a reciprocal estimate plus Newton steps (no vdivq), and saturated sigmoids turn
+    // that last-ulp error into visible drift from the other trainers (a(1 - a) with
+    // a ~ 1). exp(-z) overflows to inf below z = -88 and 1 / (1 + inf) = 0 is right.
+    return z.unaryExpr([](Scalar v) { return Scalar(1) / (Scalar(1) + std::exp(-v)); });
 }
 
 class Network {

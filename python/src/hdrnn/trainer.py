@@ -63,8 +63,10 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
         extra(p)
     a = p.parse_args(argv)
     a.hidden = parse_hidden(a.hidden)
-    for name in ("epochs", "batch", "train_limit", "test_limit"):
+    for name in ("batch", "train_limit", "test_limit"):
         _positive_int("--" + name.replace("_", "-"), getattr(a, name))
+    if a.epochs < 0:  # 0 is allowed: it writes the initial weights (parity tests)
+        raise UsageError(f"--epochs {a.epochs}: must be 0 or more")
     if not (math.isfinite(a.lr) and a.lr > 0):
         raise UsageError(f"--lr {a.lr}: must be a positive finite number")
     if not 0 <= a.seed < 2 ** 63:

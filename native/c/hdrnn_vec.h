@@ -1,0 +1,110 @@
+/* An 8-lane float vector for the trainer's kernels.
+ * - ARM NEON: two float32x4_t through intrinsics. GCC never uses NEON for float
+ *   arithmetic by itself on ARMv7 without -funsafe-math-optimizations (NEON flushes
+ *   denormals, so it is not IEEE), neither when auto-vectorizing nor for generic vectors.
+ * - Elsewhere: GCC/Clang generic vectors, lowered to SSE2, AVX or scalar code.
+ * Both sum in the same explicit order, so x86 and ARM results differ only where the
+ * hardware rounds differently (fused multiply-add on host-tuned x86 builds). */
+#ifndef HDRNN_VEC_H
+#define HDRNN_VEC_H
+
+#include <string.h>
+
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+
+typedef struct hdrnn_v8 {
+    float32x4_t lo, hi;
+} hdrnn_v8;
+
+static inline hdrnn_v8 v8_load(const float *p)
+{
+    return (hdrnn_v8){vld1q_f32(p), vld1q_f32(p + 4)};
+}
+
+static inline void v8_store(float *p, hdrnn_v8 v)
+{
+    vst1q_f32(p, v.lo);
+    vst1q_f32(p + 4, v.hi);
+}
+
+static inline hdrnn_v8 v8_splat(float x)
+{
+    return (hdrnn_v8){vdupq_n_f32(x), vdupq_n_f32(x)};
+}
+
+/* acc + a * b, product rounded before the sum (ARMv7 VMLA is not fused) */
+static inline hdrnn_v8 v8_madd(hdrnn_v8 acc, hdrnn_v8 a, hdrnn_v8 b)
+{
+    return (hdrnn_v8){vmlaq_f32(acc.lo, a.lo, b.lo), vmlaq_f32(acc.hi, a.hi, b.hi)};
+}
+
+static inline hdrnn_v8 v8_mul(hdrnn_v8 a, hdrnn_v8 b)
+{
+    return (hdrnn_v8){vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)};
+}
+
+static inline hdrnn_v8 v8_sub(hdrnn_v8 a, hdrnn_v8 b)
+{
+    return (hdrnn_v8){vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)};
+}
+
+static inline float v8_lane(hdrnn_v8 v, int i)
+{
+    float t[8];
+    v8_store(t, v);
+    return t[i];
+}
+
+#else
+typedef float hdrnn_v8 __attribute__((vector_size(32)));
+
+static inline hdrnn_v8 v8_load(const float *p)
+{
+    hdrnn_v8 v;
+    memcpy(&v, p, sizeof v); /* unaligned load */
+    return v;
+}
+
+static inline void v8_store(float *p, hdrnn_v8 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline hdrnn_v8 v8_splat(float x)
+{
+    return (hdrnn_v8){x, x, x, x, x, x, x, x};
+}
+
+static inline hdrnn_v8 v8_madd(hdrnn_v8 acc, hdrnn_v8 a, hdrnn_v8 b)
+{
+    return acc + a * b;
+}
+
+static inline hdrnn_v8 v8_mul(hdrnn_v8 a, hdrnn_v8 b)
+{
+    return a * b;
+}
+
+static inline hdrnn_v8 v8_sub(hdrnn_v8 a, hdrnn_v8 b)
+{
+    return a - b;
+}
+
+static inline float v8_lane(hdrnn_v8 v, int i)
+{
+    return v[i];
+}
+#endif
+
+/* Pairwise sum of the 8 lanes, in a fixed order. */
+static inline float v8_hsum(hdrnn_v8 v)
+{
+    float t[8];
+    v8_store(t, v);
+    return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+#define HDRNN_LANES 8
+
+#endif

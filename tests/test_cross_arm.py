@@ -1,0 +1,90 @@
+"""The cross-built (Cortex-A9, NEON, hard float) C and Eigen trainers: the right
+attributes and instructions, and the same results under qemu-arm as the host
+reference."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REQUIRE_ALL, ROOT, trainer_cmd
+from parity import ACCURACY_POINTS, THESIS_SIZES, max_abs_diff, tolerance, train
+
+ARM_BIN = Path(os.environ.get("HDRNN_ARM_BIN", ROOT / "build" / "native-armv7" / "bin"))
+SYSROOT = "/usr/arm-linux-gnueabihf"
+TRAIN, TEST = 500, 500  # a small subset: qemu-arm emulates ~50x slower than the host
+
+
+def _need(path_or_tool: str) -> str:
+    found = shutil.which(path_or_tool) if "/" not in path_or_tool else (
+        path_or_tool if Path(path_or_tool).exists() else None)
+    if not found:
+        msg = f"{path_or_tool} not found (make native-arm installs and builds it)"
+        if REQUIRE_ALL:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return found
+
+
+def arm_cmd(impl: str) -> list[str]:
+    exe = _need(str(ARM_BIN / f"hdrnn-{impl}"))
+    return [_need("qemu-arm"), "-cpu", "cortex-a9", "-L", SYSROOT, exe]
+
+
+@pytest.mark.parametrize("impl", ["c", "eigen"])
+def test_attributes_neon_vfpv3(impl):
+    exe = _need(str(ARM_BIN / f"hdrnn-{impl}"))
+    out = subprocess.run([_need("arm-linux-gnueabihf-readelf"), "-A", exe],
+                         capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Tag_FP_arch: VFPv3\b", out), out
+    assert "VFPv4" not in out
+    assert "Tag_Advanced_SIMD_arch: NEONv1" in out and "Tag_ABI_VFP_args: VFP registers" in out
+
+
+def _function_bodies(exe: str) -> dict[str, str]:
+    dis = subprocess.run([_need("arm-linux-gnueabihf-objdump"), "-d", "--no-show-raw-insn",
+                          "-C", exe], capture_output=True, text=True, check=True).stdout
+    bodies, name = {}, None
+    for line in dis.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        if m:
+            name = m.group(1)
+            bodies[name] = ""
+        elif name:
+            bodies[name] += line + "\n"
+    return bodies
+
+
+NEON_FLOAT = re.compile(r"\bv(mla|mul|add|sub|fma)\.f32\s+q\d+")
+
+
+def test_c_training_code_uses_neon():
+    bodies = _function_bodies(_need(str(ARM_BIN / "hdrnn-c")))
+    for fn in ("forward_layer", "hdrnn_net_train_batch"):
+        body = next(v for k, v in bodies.items() if k == fn)
+        assert len(NEON_FLOAT.findall(body)) >= 4, f"{fn}: no NEON float arithmetic"
+
+
+def test_eigen_training_code_uses_neon():
+    bodies = _function_bodies(_need(str(ARM_BIN / "hdrnn-eigen")))
+    gemm = [v for k, v in bodies.items() if "gebp" in k or "general_matrix" in k]
+    assert gemm, "no Eigen GEMM kernel found"
+    assert sum(len(NEON_FLOAT.findall(b)) for b in gemm) >= 8
+
+
+@pytest.mark.parametrize("hidden", THESIS_SIZES)
+@pytest.mark.parametrize("impl", ["c", "eigen"])
+def test_qemu_arm_agrees_with_host(impl, hidden, mnist10k, tmp_path):
+    ref, ref_acc = train(trainer_cmd("numpy"), mnist10k, hidden, tmp_path / "ref.st",
+                         train_limit=TRAIN, test_limit=TEST)
+    host, host_acc = train(trainer_cmd(impl), mnist10k, hidden, tmp_path / "host.st",
+                           train_limit=TRAIN, test_limit=TEST)
+    arm, arm_acc = train(arm_cmd(impl), mnist10k, hidden, tmp_path / "arm.st",
+                         train_limit=TRAIN, test_limit=TEST)
+    assert max_abs_diff(ref, arm) < tolerance(hidden)
+    assert max_abs_diff(host, arm) < tolerance(hidden)
+    assert abs(arm_acc - ref_acc) * 100 <= ACCURACY_POINTS
+    assert abs(arm_acc - host_acc) * 100 <= ACCURACY_POINTS
