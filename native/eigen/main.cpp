@@ -59,39 +59,42 @@ class Network {
             b_ptr.push_back(b_[l].data());
         }
         hdrnn_init_params(seed, sizes.data(), layers, w_ptr.data(), b_ptr.data());
-        acts_.resize(sizes.size());
     }
 
-    // Columns of x are samples; fills acts_ and returns the output activations.
-    const Matrix &forward(const Matrix &x)
+    // Columns of x are samples; returns the activations of every layer, input first.
+    // Matrices are constructed, never resized: Eigen's resize frees before it allocates,
+    // so a std::bad_alloc there would leave a dangling pointer behind (a double free at
+    // unwinding instead of the contract's exit 4).
+    std::vector<Matrix> forward(Matrix x) const
     {
-        acts_[0] = x;
+        std::vector<Matrix> acts;
+        acts.reserve(w_.size() + 1);
+        acts.push_back(std::move(x));
         for (std::size_t l = 0; l < w_.size(); ++l) {
-            z_.noalias() = w_[l] * acts_[l];
-            z_.colwise() += b_[l];
-            acts_[l + 1] = sigmoid(z_);
+            Matrix z = w_[l] * acts[l];
+            z.colwise() += b_[l];
+            acts.push_back(sigmoid(z));
         }
-        return acts_.back();
+        return acts;
     }
 
-    void train_batch(const Matrix &x, const Eigen::Ref<const Eigen::VectorXi> &labels,
-                     double lr)
+    void train_batch(Matrix x, const Eigen::Ref<const Eigen::VectorXi> &labels, double lr)
     {
-        const Matrix &a = forward(x);
+        const std::vector<Matrix> acts = forward(std::move(x));
+        const Matrix &a = acts.back();
         Matrix y = Matrix::Zero(a.rows(), a.cols());
         for (Eigen::Index k = 0; k < labels.size(); ++k)
             y(labels[k], k) = 1;
         Matrix delta = ((a - y).array() * a.array() * (Scalar(1) - a.array())).matrix();
-        const auto step = static_cast<Scalar>(lr / static_cast<double>(x.cols()));
+        const auto step = static_cast<Scalar>(lr / static_cast<double>(a.cols()));
         for (std::size_t l = w_.size(); l-- > 0;) {
-            grad_w_.noalias() = delta * acts_[l].transpose();   // [n_out x n_in]
-            Vector grad_b = delta.rowwise().sum();
+            const Matrix grad_w = delta * acts[l].transpose();  // [n_out x n_in]
+            const Vector grad_b = delta.rowwise().sum();
             if (l > 0) {  // with the weights before this batch's update
-                const auto &ap = acts_[l].array();
-                Matrix prev = ((w_[l].transpose() * delta).array() * ap * (Scalar(1) - ap)).matrix();
-                delta.swap(prev);
+                const auto &ap = acts[l].array();
+                delta = ((w_[l].transpose() * delta).array() * ap * (Scalar(1) - ap)).matrix();
             }
-            w_[l].noalias() -= step * grad_w_;
+            w_[l].noalias() -= step * grad_w;
             b_[l].noalias() -= step * grad_b;
         }
     }
@@ -102,33 +105,32 @@ class Network {
   private:
     std::vector<Weights> w_;
     std::vector<Vector> b_;
-    std::vector<Matrix> acts_;
-    Matrix z_, grad_w_;
 };
 
-// Scale the chosen uint8 columns of the image set to floats in [0, 1].
-void gather(const Images &images, const std::uint32_t *idx, std::size_t first, int count,
-            Matrix &x, Eigen::VectorXi &labels, const std::uint8_t *label_data)
+// The chosen uint8 columns of the image set as floats in [0, 1], and their labels.
+Matrix gather(const Images &images, const std::uint32_t *idx, std::size_t first, int count,
+              Eigen::VectorXi &labels, const std::uint8_t *label_data)
 {
-    x.resize(HDRNN_PIXELS, count);
-    labels.resize(count);
+    Matrix x(HDRNN_PIXELS, count);
+    labels = Eigen::VectorXi(count);
     for (int k = 0; k < count; ++k) {
         const Eigen::Index s = idx ? idx[k] : static_cast<Eigen::Index>(first + k);
         x.col(k) = images.col(s).cast<Scalar>() / Scalar(255);
         labels[k] = label_data[s];
     }
+    return x;
 }
 
-std::size_t evaluate(Network &net, const hdrnn_split &test, int block)
+std::size_t evaluate(const Network &net, const hdrnn_split &test, int block)
 {
     Images images(test.images, HDRNN_PIXELS, static_cast<Eigen::Index>(test.count));
-    Matrix x;
     Eigen::VectorXi labels;
     std::size_t correct = 0;
     for (std::size_t s = 0; s < test.count; s += block) {
         const int count = static_cast<int>(std::min<std::size_t>(block, test.count - s));
-        gather(images, nullptr, s, count, x, labels, test.labels);
-        const Matrix &out = net.forward(x);
+        const std::vector<Matrix> acts =
+            net.forward(gather(images, nullptr, s, count, labels, test.labels));
+        const Matrix &out = acts.back();
         for (int k = 0; k < count; ++k) {
             Eigen::Index best;
             out.col(k).maxCoeff(&best);  // first maximum: lowest index on ties
@@ -196,15 +198,14 @@ int run(int argc, char **argv)
     hdrnn_emit_start("eigen", &o, hdrnn_param_count(sizes_c, layers), train.count,
                      data.ds.test.count, extra.c_str());
     Images images(train.images, HDRNN_PIXELS, static_cast<Eigen::Index>(train.count));
-    Matrix x;
     Eigen::VectorXi labels;
     for (int epoch = 1; epoch <= o.epochs; ++epoch) {
         const double t0 = hdrnn_now();
         hdrnn_shuffle(&shuffle, order.data(), order.size());
         for (std::size_t s = 0; s < train.count; s += o.batch) {
             const int count = static_cast<int>(std::min<std::size_t>(o.batch, train.count - s));
-            gather(images, order.data() + s, 0, count, x, labels, train.labels);
-            net.train_batch(x, labels, o.lr);
+            Matrix x = gather(images, order.data() + s, 0, count, labels, train.labels);
+            net.train_batch(std::move(x), labels, o.lr);
         }
         const double t1 = hdrnn_now();
         const std::size_t correct = evaluate(net, data.ds.test, 1000);

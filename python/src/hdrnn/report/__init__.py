@@ -1,0 +1,1 @@
+"""hdrnn-report: figures and a Markdown report from hdrnn-run results."""

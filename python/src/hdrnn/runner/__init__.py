@@ -1,0 +1,1 @@
+"""hdrnn-run: the benchmark matrix, each trainer run measured as a process."""

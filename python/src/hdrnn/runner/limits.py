@@ -1,0 +1,69 @@
+"""Memory limits for stress runs: a cgroup v2 memory.max where this process may create
+one (it bounds resident memory, as on the board), else RLIMIT_AS (address space, which
+also counts mapped but untouched memory: a stricter limit, recorded as such)."""
+
+from __future__ import annotations
+
+import os
+import resource
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in "KMG" else ""
+    try:
+        value = float(t[: len(t) - len(unit)])
+    except ValueError:
+        raise ValueError(f"{text!r}: expected a size like 256M or 1G") from None
+    if value <= 0:
+        raise ValueError(f"{text!r}: must be positive")
+    return int(value * _UNITS[unit])
+
+
+def _cgroup_v2_parent() -> Path | None:
+    ctrl = CGROUP_ROOT / "cgroup.controllers"
+    try:
+        if "memory" not in ctrl.read_text().split():
+            return None
+        rel = Path("/proc/self/cgroup").read_text().strip().split("::", 1)[1]
+    except (OSError, IndexError):
+        return None
+    parent = CGROUP_ROOT / rel.lstrip("/")
+    return parent if os.access(parent, os.W_OK) else None
+
+
+class MemoryLimit:
+    def __init__(self, limit_bytes: int) -> None:
+        self.bytes = limit_bytes
+        self.parent = _cgroup_v2_parent()
+        self.method = "cgroup-v2 memory.max" if self.parent else "setrlimit RLIMIT_AS"
+        self.group: Path | None = None
+
+    def apply_in_child(self) -> None:
+        if not self.parent:
+            resource.setrlimit(resource.RLIMIT_AS, (self.bytes, self.bytes))
+
+    def attach(self, pid: int) -> None:
+        """Move the just-started child into a fresh cgroup (cgroup v2 only)."""
+        if not self.parent:
+            return
+        try:
+            self.group = self.parent / f"hdrnn-{os.getpid()}-{pid}"
+            self.group.mkdir()
+            (self.group / "memory.max").write_text(str(self.bytes))
+            (self.group / "memory.swap.max").write_text("0")
+            (self.group / "cgroup.procs").write_text(str(pid))
+        except OSError:
+            self.method = "none (cgroup set-up failed)"
+
+    def release(self) -> None:
+        if self.group:
+            try:
+                self.group.rmdir()
+            except OSError:
+                pass
+            self.group = None

@@ -1,0 +1,168 @@
+"""Run one trainer as a child process and measure it the way GNU time does: wall time
+from a monotonic clock, user/sys time and peak RSS from wait4(2). Optionally under a
+memory limit and with perf counters.
+
+Why the trainer is started through /bin/sh: Linux carries a process's peak RSS across
+exec (exec_mmap keeps the old mm's high-water mark in signal->maxrss), so a trainer
+forked straight from this ~40 MiB Python process would report at least 40 MiB. GNU time
+avoids that by being small; here /bin/sh (about 1 MiB) forks the trainer in the
+background and exits, the trainer is re-parented to us (PR_SET_CHILD_SUBREAPER), and we
+wait4() for it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .limits import MemoryLimit
+
+PERF_EVENTS = ["cycles", "instructions", "cache-misses", "branch-misses"]
+STDERR_TAIL = 2000
+
+
+@dataclass
+class Measurement:
+    exit_code: int | None          # None when killed by a signal
+    signal: str | None
+    timed_out: bool
+    wall_s: float
+    user_s: float
+    sys_s: float
+    max_rss_kib: int
+    events: list[dict] = field(default_factory=list)
+    stderr_tail: str = ""
+    bad_stdout: str | None = None  # the first stdout line that was not JSON
+    perf: dict | None = None
+
+
+def perf_available() -> tuple[bool, str]:
+    """Whether `perf stat` counts instructions here; the reason when it does not."""
+    try:
+        r = subprocess.run(["perf", "stat", "-x", ",", "-e", "instructions", "true"],
+                           capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return False, "perf is not installed"
+    except subprocess.TimeoutExpired:
+        return False, "perf stat did not finish"
+    first = (r.stderr.strip().splitlines() or [""])[0]
+    if r.returncode != 0 or not first.split(",")[0].strip().isdigit():
+        return False, f"perf stat cannot count here ({first.strip() or 'no output'})"
+    return True, ""
+
+
+def _parse_perf(path: Path) -> dict:
+    out = {}
+    for line in path.read_text().splitlines():
+        parts = line.split(",")
+        if len(parts) >= 3 and parts[2] in PERF_EVENTS:
+            out[parts[2]] = int(parts[0]) if parts[0].strip().isdigit() else None
+    return out
+
+
+def _parse_stdout(text: str) -> tuple[list[dict], str | None]:
+    events = []
+    for line in text.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            return events, line[:200]
+    return events, None
+
+
+_SUBREAPER: bool | None = None
+
+
+def _become_subreaper() -> bool:
+    global _SUBREAPER
+    if _SUBREAPER is None:
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            _SUBREAPER = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            _SUBREAPER = False
+    return _SUBREAPER
+
+
+def rss_method() -> str:
+    return ("wait4 on the trainer, forked by /bin/sh" if _become_subreaper()
+            else "wait4 on a direct child (includes the runner's pre-exec RSS)")
+
+
+def _spawn(argv, out, err, env, preexec) -> tuple[int, int]:
+    """Start argv; return (pid to wait4 for, process group to kill)."""
+    if not _become_subreaper() or not os.path.exists("/bin/sh"):
+        p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                             env=env, start_new_session=True, preexec_fn=preexec)
+        p.returncode = -1  # reaped with wait4 below, never by Popen
+        return p.pid, p.pid
+    r, w = os.pipe()
+    try:
+        sh = subprocess.Popen(["/bin/sh", "-c", f'"$@" </dev/null & echo $! >&{w}',
+                               "hdrnn-spawn", *argv], stdout=out, stderr=err,
+                              stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                              preexec_fn=preexec, pass_fds=(w,))
+        os.close(w)
+        w = -1
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = os.read(r, 32)
+            if not chunk:
+                break
+            buf += chunk
+        sh.wait()
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+    if not buf.strip().isdigit():
+        raise OSError(f"could not start {argv[0]} (sh exit {sh.returncode})")
+    return int(buf), sh.pid
+
+
+def run(argv: list[str], timeout: float, env: dict | None = None,
+        mem_limit: MemoryLimit | None = None, perf: bool = False) -> Measurement:
+    """Run argv (no shell) to completion or timeout; never raises for a failing child."""
+    with tempfile.TemporaryDirectory(prefix="hdrnn-run-") as tmp:
+        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        perf_path = Path(tmp) / "perf"
+        if perf:
+            argv = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS),
+                    "-o", str(perf_path), "--"] + argv
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            start = time.monotonic()
+            pid, group = _spawn(argv, out, err, env,
+                                mem_limit.apply_in_child if mem_limit else None)
+            if mem_limit:
+                mem_limit.attach(pid)
+            timed_out = False
+            while True:
+                done, status, usage = os.wait4(pid, os.WNOHANG)
+                if done:
+                    break
+                if time.monotonic() - start > timeout:
+                    timed_out = True
+                    os.killpg(group, signal.SIGKILL)
+                    done, status, usage = os.wait4(pid, 0)
+                    break
+                time.sleep(0.005)
+            wall = time.monotonic() - start
+        if mem_limit:
+            mem_limit.release()
+        code = os.waitstatus_to_exitcode(status)
+        sig = signal.Signals(-code).name if code < 0 else None
+        events, bad = _parse_stdout(out_path.read_text(errors="replace"))
+        stderr = err_path.read_text(errors="replace")
+        return Measurement(
+            exit_code=None if sig else code, signal=sig, timed_out=timed_out, wall_s=wall,
+            user_s=usage.ru_utime, sys_s=usage.ru_stime,
+            max_rss_kib=usage.ru_maxrss,  # KiB on Linux
+            events=events, stderr_tail=stderr[-STDERR_TAIL:], bad_stdout=bad,
+            perf=_parse_perf(perf_path) if perf and perf_path.exists() else None)

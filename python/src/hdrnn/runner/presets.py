@@ -1,0 +1,38 @@
+"""The benchmark presets. Every knob can be overridden on the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+THESIS_SIZES = [[2], [4], [8], [32], [128], [32, 16], [128, 16]]
+
+
+@dataclass
+class Plan:
+    name: str
+    hidden: list[list[int]]
+    reps: int
+    epochs: int
+    dataset: str
+    batch: int = 10
+    lr: float = 3.0
+    seed: int = 1
+    train_limit: int | None = None
+    test_limit: int | None = None
+    impls: list[str] | None = None  # None: every available implementation
+    extra: dict = field(default_factory=dict)
+
+    def with_overrides(self, **kw) -> "Plan":
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+
+PRESETS = {
+    # The thesis' experiment: the seven sizes, 10 repetitions of 30 epochs, full MNIST.
+    "thesis": Plan("thesis", THESIS_SIZES, reps=10, epochs=30, dataset="mnist"),
+    # The default on a host: minutes, offline.
+    "quick": Plan("quick", [[8], [32], [128], [32, 16]], reps=2, epochs=3,
+                  dataset="mnist-10k"),
+    # Seconds: for boot tests on an emulated or real board.
+    "smoke": Plan("smoke", [[30]], reps=1, epochs=1, dataset="mnist-10k",
+                  train_limit=1000, test_limit=500),
+}

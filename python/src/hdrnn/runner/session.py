@@ -1,0 +1,65 @@
+"""A results directory: session.json, one JSON file per run, weights, agreement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..idx import DataError
+from .atomic import write_json
+
+SESSION = "session.json"
+RUNS = "runs"
+WEIGHTS = "weights"
+
+
+class Session:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.runs_dir = root / RUNS
+        self.weights_dir = root / WEIGHTS
+
+    @classmethod
+    def create(cls, root: Path, info: dict) -> "Session":
+        if (root / SESSION).exists():
+            raise DataError(f"{root}: already holds a session; use --resume {root}")
+        s = cls(root)
+        s.runs_dir.mkdir(parents=True, exist_ok=True)
+        s.weights_dir.mkdir(exist_ok=True)
+        write_json(root / SESSION, info)
+        return s
+
+    @classmethod
+    def open(cls, root: Path) -> tuple["Session", dict]:
+        path = root / SESSION
+        try:
+            info = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise DataError(f"{path}: missing file (not a results directory)") from None
+        except ValueError as e:
+            raise DataError(f"{path}: not valid JSON ({e})") from None
+        s = cls(root)
+        s.runs_dir.mkdir(exist_ok=True)
+        s.weights_dir.mkdir(exist_ok=True)
+        for stale in list(s.runs_dir.glob(".*.tmp*")) + list(s.weights_dir.glob("*.tmp*")):
+            stale.unlink()  # left by a run killed while writing
+        return s, info
+
+    def update_info(self, info: dict) -> None:
+        write_json(self.root / SESSION, info)
+
+    def run_path(self, run_id: str) -> Path:
+        return self.runs_dir / f"{run_id}.json"
+
+    def done(self, run_id: str) -> bool:
+        """A run counts as done only when its file is complete, valid JSON."""
+        try:
+            return json.loads(self.run_path(run_id).read_text()).get("id") == run_id
+        except (OSError, ValueError):
+            return False
+
+    def save_run(self, record: dict) -> None:
+        write_json(self.run_path(record["id"]), record)
+
+    def save(self, name: str, obj) -> None:
+        write_json(self.root / name, obj)
