@@ -1,13 +1,13 @@
 SUMMARY = "MNIST handwritten digits (60,000 training and 10,000 test images)"
-DESCRIPTION = "The four official MNIST IDX files, uncompressed, for hdrnn-run \
---dataset mnist (the thesis preset)."
+DESCRIPTION = "The four official MNIST IDX files, uncompressed, for hdrnn-run --dataset mnist (the thesis preset)."
 HOMEPAGE = "https://yann.lecun.com/exdb/mnist/"
+SECTION = "misc"
 LICENSE = "CC-BY-SA-3.0"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/CC-BY-SA-3.0;md5=3248afbd148270ac7337a6f3e2558be5"
 
 # PyTorch's mirror of the original files; the fetcher decompresses each .gz on unpack.
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist"
-SRC_URI = " \
+SRC_URI = "\
     ${MNIST_MIRROR}/train-images-idx3-ubyte.gz;name=train-images \
     ${MNIST_MIRROR}/train-labels-idx1-ubyte.gz;name=train-labels \
     ${MNIST_MIRROR}/t10k-images-idx3-ubyte.gz;name=test-images \
@@ -33,4 +33,4 @@ do_install() {
     done
 }
 
-FILES:${PN} = "${datadir}/hdrnn/mnist"
+FILES:${PN} += "${datadir}/hdrnn/mnist"

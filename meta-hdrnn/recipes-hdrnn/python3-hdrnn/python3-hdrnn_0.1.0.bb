@@ -1,13 +1,11 @@
 SUMMARY = "HDR-NN benchmark runner, data tool and NumPy trainers"
-DESCRIPTION = "hdrnn-run runs the training benchmark matrix and measures each \
-trainer process (wall, user, sys, peak RSS); hdrnn-data converts MNIST; \
-hdrnn-numpy and hdrnn-numpy-sample are the Python reference trainers."
-HOMEPAGE = "https://github.com/hdrnn/hdrnn"
+DESCRIPTION = "hdrnn-run runs the training benchmark matrix and measures each trainer process (wall, user, sys, peak RSS); hdrnn-data converts MNIST; hdrnn-numpy and hdrnn-numpy-sample are the Python reference trainers."
+SECTION = "devel/python"
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://${UNPACKDIR}/LICENSE;md5=0f7fbf0a96b48748d1c80e08cfe21a77"
 
 FILESEXTRAPATHS:prepend := "${HDRNN_SRCDIR}:"
-SRC_URI = " \
+SRC_URI = "\
     file://python/ \
     file://LICENSE \
 "
@@ -17,7 +15,7 @@ S = "${UNPACKDIR}/python"
 inherit python_setuptools_build_meta
 
 # The modules the runner and trainers import; no matplotlib (hdrnn-report runs on a host).
-RDEPENDS:${PN} = " \
+RDEPENDS:${PN} = "\
     python3-compression \
     python3-core \
     python3-crypt \
