@@ -81,8 +81,25 @@ lint: $(VENV)/.stamp
 		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' | sort)
 	$(BIN)/python tools/check_kas.py kas
 
-test: native native-arm data lint
-	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests
+# The CI stand-in for the board image: Debian armhf for QEMU's sabrelite (tests/target).
+TEST_IMAGE := $(BUILD)/test-image/initramfs.cpio.gz
+test-image: $(TEST_IMAGE)
+$(TEST_IMAGE): tests/target/image/packages.txt tests/target/image/build-image.sh \
+		tests/target/image/init tests/target/image/inittab tests/target/image/rcS \
+		tests/target/image/profile $(shell find python/src -name '*.py') \
+		$(wildcard $(BUILD)/native-armv7/bin/hdrnn-*) | native-arm data
+	PYTHON=$(BIN)/python tests/target/image/build-image.sh $(BUILD)/test-image \
+		$(BUILD)/native-armv7/bin $$($(BIN)/hdrnn-data path mnist-10k)
+
+# Boot the test image with the serial console on this terminal (Ctrl-A X quits).
+qemu-run: $(TEST_IMAGE)
+	qemu-system-arm -M sabrelite -cpu cortex-a9 -m 1024M -smp 1 -nographic -no-reboot \
+		-kernel $(BUILD)/test-image/vmlinuz -dtb $(BUILD)/test-image/imx6q-sabresd.dtb \
+		-initrd $(TEST_IMAGE) -append "console=ttymxc0,115200 loglevel=3 rdinit=/init"
+
+test: native native-arm data lint test-image
+	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \
+		--lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
 
 clean:
 	rm -rf $(BUILD) $(VENV)

@@ -1,60 +1,13 @@
-"""Shared fixtures: where the trainers are, the offline data set, small corrupt files.
-
-`make test` sets HDRNN_REQUIRE_ALL=1: then a trainer that is not built fails the tests
-instead of skipping them, so CI cannot pass by building less.
-"""
+"""Shared fixtures. Helpers (trainer paths, run) live in helpers.py, which sets PATH."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-NATIVE_BIN = Path(os.environ.get("HDRNN_NATIVE_BIN", ROOT / "build" / "native" / "bin"))
-os.environ["PATH"] = os.pathsep.join([str(NATIVE_BIN), str(Path(sys.executable).parent),
-                                      os.environ.get("PATH", "")])
-# Trainers' BLAS and torch run one thread in tests: the parity numbers then do not
-# depend on the machine's core count.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(var, "1")
-
-REQUIRE_ALL = os.environ.get("HDRNN_REQUIRE_ALL") == "1"
-
-TRAINERS = {
-    "numpy": "hdrnn-numpy",
-    "numpy-sample": "hdrnn-numpy-sample",
-    "c": "hdrnn-c",
-    "eigen": "hdrnn-eigen",
-    "torch": "hdrnn-torch",
-    "libtorch": "hdrnn-libtorch",
-}
-# Optional everywhere: LibTorch only builds where find_package(Torch) succeeds.
-OPTIONAL = {"libtorch"}
-
-
-def _torch_importable() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def trainer_cmd(impl: str) -> list[str]:
-    """The trainer's command, or skip (fail under HDRNN_REQUIRE_ALL) when it is absent."""
-    exe = shutil.which(TRAINERS[impl])
-    missing = exe is None or (impl == "torch" and not _torch_importable())
-    if missing:
-        msg = f"{TRAINERS[impl]} is not available (build it with `make native`)"
-        if REQUIRE_ALL and impl not in OPTIONAL:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return [exe]
+import helpers  # noqa: F401  (puts the build trees on PATH)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +16,3 @@ def mnist10k() -> Path:
     r = subprocess.run(["hdrnn-data", "get", "mnist-10k"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return Path(r.stdout.strip())
-
-
-def run(cmd: list[str], timeout: float = 600, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)

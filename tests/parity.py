@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import run
+from helpers import run
 from hdrnn import safetensors_io
 
 # The seven sizes of the thesis.

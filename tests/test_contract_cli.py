@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from conftest import TRAINERS, run, trainer_cmd
+from helpers import TRAINERS, run, trainer_cmd
 from corrupt import CORRUPTIONS, make_corrupt, write_small
 from hdrnn import safetensors_io
 

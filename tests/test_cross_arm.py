@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REQUIRE_ALL, ROOT, trainer_cmd
+from helpers import REQUIRE_ALL, ROOT, trainer_cmd
 from parity import ACCURACY_POINTS, THESIS_SIZES, max_abs_diff, tolerance, train
 
 ARM_BIN = Path(os.environ.get("HDRNN_ARM_BIN", ROOT / "build" / "native-armv7" / "bin"))

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from conftest import run
+from helpers import run
 from hdrnn import datasets, idx
 
 

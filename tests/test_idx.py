@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import run
+from helpers import run
 from corrupt import CORRUPTIONS, make_corrupt, write_small
 from hdrnn import idx
 

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from conftest import run, trainer_cmd
+from helpers import run, trainer_cmd
 from hdrnn import safetensors_io
 
 

@@ -5,7 +5,7 @@ parity.py and accuracy within 0.5 percentage points."""
 import numpy as np
 import pytest
 
-from conftest import trainer_cmd
+from helpers import trainer_cmd
 from parity import ACCURACY_POINTS, THESIS_SIZES, max_abs_diff, tolerance, train
 
 OTHERS = ["c", "eigen", "torch", "libtorch", "numpy-sample"]

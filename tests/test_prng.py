@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from hdrnn import prng
 
 VECTORS_PATH = ROOT.parent / "shared" / "design" / "prng-vectors.json"

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import run, trainer_cmd
+from helpers import run, trainer_cmd
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import run, trainer_cmd
+from helpers import run, trainer_cmd
 
 SMALL = ["--epochs", "1", "--reps", "1", "--train-limit", "300", "--test-limit", "200", "--quiet"]
 
