@@ -47,7 +47,7 @@ $(VENV)/.stamp: python/pyproject.toml $(BUILD)/.apt.stamp
 
 # Host build of the native trainers (portable flags; HOST_TUNE=1 adds -march=native).
 native: $(BUILD)/.apt.stamp $(VENV)/.stamp
-	cmake -S native -B $(BUILD)/native -DCMAKE_BUILD_TYPE=Release \
+	cmake -S native -B $(BUILD)/native -DCMAKE_BUILD_TYPE=Release -DHDRNN_WITH_LIBTORCH=ON \
 		$(if $(HOST_TUNE),-DHDRNN_HOST_TUNE=ON) \
 		-DCMAKE_PREFIX_PATH="$$($(BIN)/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
 	cmake --build $(BUILD)/native -j2
@@ -74,7 +74,8 @@ bench-trainers: $(VENV)/.stamp
 	$(MAKE) native
 	$(BIN)/hdrnn-data get fashion-mnist
 	$(BIN)/python tools/bench_trainers.py --tuned $(BUILD)/tuned/native/bin \
-		--portable $(BUILD)/native/bin --out $(BUILD)/bench-trainers.json
+		--portable $(BUILD)/native/bin --out $(BUILD)/bench-trainers.json \
+		| tee $(BUILD)/bench-trainers.md
 
 lint: $(VENV)/.stamp
 	$(BIN)/oelint-adv --quiet --release wrynose --relpaths --rulefile meta-hdrnn/.oelint-rules.json \

@@ -75,8 +75,17 @@ void hdrnn_net_free(hdrnn_net *net)
     free(net);
 }
 
-/* out[k][o] = sigmoid(b[o] + sum_i in[k][i] * w[o][i]) for k < count.
- * in [count][n_in], w [n_out][n_in], out [count][n_out]. */
+/* ROWS weight rows share each load of the BLOCK inputs. With 16 vector registers of
+ * 8 floats (AVX) two rows fit (10 accumulators); with 4-float registers (SSE2, NEON)
+ * one 8-lane accumulator is two registers, so one row. Blocking changes no sum. */
+#if defined(__AVX__)
+#define ROWS 2
+#else
+#define ROWS 1
+#endif
+
+/* out[k][o] = sigmoid(b[o] + sum_i in[k][i] * w[o][i]) for k < count; each sum in 8
+ * lanes over i, then v8_hsum. in [count][n_in], w [n_out][n_in], out [count][n_out]. */
 static void forward_layer(const float *restrict in, int count, int n_in,
                           const float *restrict w, const float *restrict b, int n_out,
                           float *restrict out)
@@ -86,21 +95,31 @@ static void forward_layer(const float *restrict in, int count, int n_in,
         const float *x[BLOCK];
         for (int j = 0; j < BLOCK; j++) /* a short last block repeats its first sample */
             x[j] = in + (size_t)(k0 + j < count ? k0 + j : k0) * n_in;
-        for (int o = 0; o < n_out; o++) {
-            const float *wr = w + (size_t)o * n_in;
-            hdrnn_v8 acc[BLOCK];
-            for (int j = 0; j < BLOCK; j++)
-                acc[j] = v8_splat(0.0f);
-            for (int i = 0; i < n_vec; i += LANES) {
-                hdrnn_v8 wv = v8_load(wr + i);
+        for (int o0 = 0; o0 < n_out; o0 += ROWS) {
+            const float *wr[ROWS];
+            for (int r = 0; r < ROWS; r++) /* a short last block repeats its first row */
+                wr[r] = w + (size_t)(o0 + r < n_out ? o0 + r : o0) * n_in;
+            hdrnn_v8 acc[ROWS][BLOCK];
+            for (int r = 0; r < ROWS; r++)
                 for (int j = 0; j < BLOCK; j++)
-                    acc[j] = v8_madd(acc[j], v8_load(x[j] + i), wv);
+                    acc[r][j] = v8_splat(0.0f);
+            for (int i = 0; i < n_vec; i += LANES) {
+                hdrnn_v8 wv[ROWS];
+                for (int r = 0; r < ROWS; r++)
+                    wv[r] = v8_load(wr[r] + i);
+                for (int j = 0; j < BLOCK; j++) {
+                    hdrnn_v8 xv = v8_load(x[j] + i);
+                    for (int r = 0; r < ROWS; r++)
+                        acc[r][j] = v8_madd(acc[r][j], xv, wv[r]);
+                }
             }
-            for (int j = 0; j < BLOCK && k0 + j < count; j++) {
-                float z = v8_hsum(acc[j]);
-                for (int i = n_vec; i < n_in; i++)
-                    z += x[j][i] * wr[i];
-                out[(size_t)(k0 + j) * n_out + o] = sigmoid(z + b[o]);
+            for (int r = 0; r < ROWS && o0 + r < n_out; r++) {
+                for (int j = 0; j < BLOCK && k0 + j < count; j++) {
+                    float z = v8_hsum(acc[r][j]);
+                    for (int i = n_vec; i < n_in; i++)
+                        z += x[j][i] * wr[r][i];
+                    out[(size_t)(k0 + j) * n_out + o0 + r] = sigmoid(z + b[o0 + r]);
+                }
             }
         }
     }
@@ -147,30 +166,70 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
     }
 }
 
-/* w[o][i] -= step * sum_k d[k][o] * a[k][i];  b[o] -= step * sum_k d[k][o].
- * Outer-product shape: the sum over the batch stays in a register per 8 inputs. */
+/* w[o][i] -= step * g, g = sum_k d[k][o] * a[k][i] (k in order); b[o] likewise.
+ * A GEMM with a short inner dimension (the batch): a 4-row x 16-input tile of g stays in
+ * 8 vector accumulators while k runs, each a[k] load serving 4 rows and each broadcast
+ * of d[k][o] serving 16 inputs. d [count][n_out], a [count][n_in], w [n_out][n_in]. */
+#define TILE_ROWS 4
+
+static void update_rows(const float *restrict d, int count, int n_out, int o0, int rows,
+                        const float *restrict a, int n_in, float *restrict w, float step)
+{
+    const hdrnn_v8 vstep = v8_splat(step);
+    int i = 0;
+    if (rows == TILE_ROWS) {
+        for (; i + 2 * LANES <= n_in; i += 2 * LANES) {
+            hdrnn_v8 g[TILE_ROWS][2];
+            for (int r = 0; r < TILE_ROWS; r++)
+                g[r][0] = g[r][1] = v8_splat(0.0f);
+            for (int k = 0; k < count; k++) {
+                const float *ak = a + (size_t)k * n_in + i;
+                const float *dk = d + (size_t)k * n_out + o0;
+                hdrnn_v8 a0 = v8_load(ak), a1 = v8_load(ak + LANES);
+                for (int r = 0; r < TILE_ROWS; r++) {
+                    hdrnn_v8 dv = v8_splat(dk[r]);
+                    g[r][0] = v8_madd(g[r][0], dv, a0);
+                    g[r][1] = v8_madd(g[r][1], dv, a1);
+                }
+            }
+            for (int r = 0; r < TILE_ROWS; r++) {
+                float *wr = w + (size_t)(o0 + r) * n_in + i;
+                v8_store(wr, v8_sub(v8_load(wr), v8_mul(vstep, g[r][0])));
+                v8_store(wr + LANES, v8_sub(v8_load(wr + LANES), v8_mul(vstep, g[r][1])));
+            }
+        }
+    }
+    for (int r = 0; r < rows; r++) { /* the rest: one row, 8 then 1 input(s) at a time */
+        const int o = o0 + r;
+        float *wr = w + (size_t)o * n_in;
+        int j = i;
+        for (; j + LANES <= n_in; j += LANES) {
+            hdrnn_v8 g = v8_splat(0.0f);
+            for (int k = 0; k < count; k++)
+                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]), v8_load(a + (size_t)k * n_in + j));
+            v8_store(wr + j, v8_sub(v8_load(wr + j), v8_mul(vstep, g)));
+        }
+        for (; j < n_in; j++) {
+            float g = 0.0f;
+            for (int k = 0; k < count; k++)
+                g += d[(size_t)k * n_out + o] * a[(size_t)k * n_in + j];
+            wr[j] -= step * g;
+        }
+    }
+}
+
 static void update_layer(const float *restrict d, int count, int n_out,
                          const float *restrict a, int n_in, float *restrict w,
                          float *restrict b, float step)
 {
-    const int n_vec = n_in / LANES * LANES;
+    for (int o0 = 0; o0 < n_out; o0 += TILE_ROWS) {
+        int rows = n_out - o0 < TILE_ROWS ? n_out - o0 : TILE_ROWS;
+        update_rows(d, count, n_out, o0, rows, a, n_in, w, step);
+    }
     for (int o = 0; o < n_out; o++) {
-        float *wr = w + (size_t)o * n_in;
         float gb = 0.0f;
         for (int k = 0; k < count; k++)
             gb += d[(size_t)k * n_out + o];
-        for (int i = 0; i < n_vec; i += LANES) {
-            hdrnn_v8 g = v8_splat(0.0f);
-            for (int k = 0; k < count; k++)
-                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]), v8_load(a + (size_t)k * n_in + i));
-            v8_store(wr + i, v8_sub(v8_load(wr + i), v8_mul(v8_splat(step), g)));
-        }
-        for (int i = n_vec; i < n_in; i++) {
-            float g = 0.0f;
-            for (int k = 0; k < count; k++)
-                g += d[(size_t)k * n_out + o] * a[(size_t)k * n_in + i];
-            wr[i] -= step * g;
-        }
         b[o] -= step * gb;
     }
 }

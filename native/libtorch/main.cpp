@@ -1,0 +1,201 @@
+// hdrnn-libtorch: the HDR-NN trainer in C++ with LibTorch (eager, CPU, one thread by
+// default). Initial weights come from the contract's PRNG and are copied into the
+// nn::Linear tensors; the uint8 image set is wrapped by one tensor without copying and
+// only each mini-batch becomes float.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "hdrnn_idx.h"
+#include "hdrnn_opts.h"
+#include "hdrnn_prng.h"
+#include "hdrnn_report.h"
+#include "hdrnn_safetensors.h"
+}
+
+namespace {
+
+constexpr const char *kProg = "hdrnn-libtorch";
+
+struct Failure : std::runtime_error {
+    int code;
+    Failure(int c, const std::string &m) : std::runtime_error(m), code(c) {}
+};
+
+struct Dataset {
+    hdrnn_dataset ds{};
+    ~Dataset() { hdrnn_dataset_free(&ds); }
+};
+
+struct Net : torch::nn::Module {
+    std::vector<torch::nn::Linear> layers;
+
+    Net(const std::vector<int> &sizes, std::uint64_t seed)
+    {
+        const int n = static_cast<int>(sizes.size()) - 1;
+        std::vector<std::vector<float>> w(n), b(n);
+        std::vector<float *> wp, bp;
+        for (int l = 0; l < n; ++l) {
+            w[l].resize(static_cast<std::size_t>(sizes[l + 1]) * sizes[l]);
+            b[l].resize(sizes[l + 1]);
+            wp.push_back(w[l].data());
+            bp.push_back(b[l].data());
+        }
+        hdrnn_init_params(seed, sizes.data(), n, wp.data(), bp.data());
+        torch::NoGradGuard no_grad;
+        for (int l = 0; l < n; ++l) {
+            auto lin = register_module("layers_" + std::to_string(l),
+                                       torch::nn::Linear(sizes[l], sizes[l + 1]));
+            lin->weight.copy_(torch::from_blob(w[l].data(), {sizes[l + 1], sizes[l]}));
+            lin->bias.copy_(torch::from_blob(b[l].data(), {sizes[l + 1]}));
+            layers.push_back(lin);
+        }
+    }
+
+    torch::Tensor forward(torch::Tensor x)
+    {
+        for (auto &lin : layers)
+            x = torch::sigmoid(lin->forward(x));
+        return x;
+    }
+};
+
+torch::Tensor images_tensor(const hdrnn_split &s)
+{
+    return torch::from_blob(s.images, {static_cast<long>(s.count), HDRNN_PIXELS}, torch::kUInt8);
+}
+
+std::size_t evaluate(Net &net, const hdrnn_split &test)
+{
+    torch::NoGradGuard no_grad;
+    const auto images = images_tensor(test);
+    const auto labels = torch::from_blob(test.labels, {static_cast<long>(test.count)},
+                                         torch::kUInt8).to(torch::kLong);
+    std::size_t correct = 0;
+    for (long s = 0; s < static_cast<long>(test.count); s += 1000) {
+        const long e = std::min<long>(s + 1000, test.count);
+        auto out = net.forward(images.slice(0, s, e).to(torch::kFloat) / 255.0f);
+        // argmax returns the first maximal index: the contract's lowest index on ties
+        correct += out.argmax(1).eq(labels.slice(0, s, e)).sum().item<long>();
+    }
+    return correct;
+}
+
+void write_weights(Net &net, const char *path)
+{
+    std::vector<hdrnn_tensor> t;
+    std::vector<std::string> names;
+    std::vector<torch::Tensor> keep;
+    names.reserve(2 * net.layers.size());
+    for (std::size_t l = 0; l < net.layers.size(); ++l) {
+        auto w = net.layers[l]->weight.detach().contiguous();
+        auto b = net.layers[l]->bias.detach().contiguous();
+        keep.push_back(w);
+        keep.push_back(b);
+        names.push_back("layers." + std::to_string(l) + ".weight");
+        t.push_back({names.back().c_str(), w.data_ptr<float>(), 2,
+                     {static_cast<size_t>(w.size(0)), static_cast<size_t>(w.size(1))}});
+        names.push_back("layers." + std::to_string(l) + ".bias");
+        t.push_back({names.back().c_str(), b.data_ptr<float>(), 1,
+                     {static_cast<size_t>(b.size(0)), 0}});
+    }
+    hdrnn_error err;
+    if (int rc = hdrnn_safetensors_write(path, t.data(), static_cast<int>(t.size()),
+                                         "libtorch", &err))
+        throw Failure(rc, err.msg);
+}
+
+int run(int argc, char **argv)
+{
+    const double t_start = hdrnn_now();
+    hdrnn_opts o;
+    hdrnn_error err;
+    if (int rc = hdrnn_opts_parse(&o, argc, argv, 1, &err))
+        throw Failure(rc, err.msg);
+    if (o.help) {
+        hdrnn_opts_usage(kProg, 1);
+        return 0;
+    }
+    torch::set_num_threads(o.threads);
+    const char *fpu = hdrnn_fpu_flush_denormals();
+    Dataset data;
+    if (int rc = hdrnn_dataset_load(&data.ds, o.data, o.train_limit, o.test_limit, &err))
+        throw Failure(rc, err.msg);
+    const hdrnn_split &train = data.ds.train;
+
+    int sizes_c[HDRNN_MAX_HIDDEN + 2];
+    const int n_layers = hdrnn_opts_layer_sizes(&o, sizes_c);
+    Net net(std::vector<int>(sizes_c, sizes_c + n_layers + 1), o.seed);
+    torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(o.lr));
+
+    std::vector<std::uint32_t> order(train.count);
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = static_cast<std::uint32_t>(i);
+    hdrnn_rng shuffle;
+    hdrnn_rng_init(&shuffle, o.seed + 1);
+
+    const std::string extra = std::string(hdrnn_build_info()) + ",\"denormals\":\"" + fpu +
+                              "\",\"libtorch\":\"" + TORCH_VERSION + "\",\"threads\":" +
+                              std::to_string(o.threads);
+    hdrnn_emit_start("libtorch", &o, hdrnn_param_count(sizes_c, n_layers), train.count,
+                     data.ds.test.count, extra.c_str());
+    const auto images = images_tensor(train);
+    const auto labels = torch::from_blob(train.labels, {static_cast<long>(train.count)},
+                                         torch::kUInt8).to(torch::kLong);
+    const auto eye = torch::eye(10);
+    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+        const double t0 = hdrnn_now();
+        hdrnn_shuffle(&shuffle, order.data(), order.size());
+        const auto idx_all = torch::from_blob(order.data(), {static_cast<long>(order.size())},
+                                              torch::kInt32).to(torch::kLong);
+        for (long s = 0; s < static_cast<long>(train.count); s += o.batch) {
+            const long e = std::min<long>(s + o.batch, train.count);
+            const auto idx = idx_all.slice(0, s, e);
+            auto x = images.index_select(0, idx).to(torch::kFloat) / 255.0f;
+            auto y = eye.index_select(0, labels.index_select(0, idx));
+            auto a = net.forward(x);
+            auto loss = 0.5 * (a - y).pow(2).sum();  // summed over the batch
+            opt.zero_grad();
+            loss.backward();
+            // w -= (lr / len(batch)) * sum_grad
+            static_cast<torch::optim::SGDOptions &>(opt.param_groups()[0].options())
+                .lr(o.lr / static_cast<double>(e - s));
+            opt.step();
+        }
+        const double t1 = hdrnn_now();
+        const std::size_t correct = evaluate(net, data.ds.test);
+        hdrnn_emit_epoch(epoch, correct, data.ds.test.count, t1 - t0, hdrnn_now() - t1);
+    }
+    if (o.weights_out)
+        write_weights(net, o.weights_out);
+    hdrnn_emit_done(hdrnn_now() - t_start);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const Failure &f) {
+        std::fprintf(stderr, "%s: %s%s\n", kProg, f.code == HDRNN_EXIT_USAGE ? "error: " : "",
+                     f.what());
+        return f.code;
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "%s: out of memory\n", kProg);
+        return HDRNN_EXIT_RESOURCE;
+    } catch (const c10::Error &e) {
+        const std::string msg = e.what_without_backtrace();
+        const bool oom = msg.find("alloc") != std::string::npos;
+        std::fprintf(stderr, "%s: %s\n", kProg,
+                     oom ? "out of memory" : msg.substr(0, msg.find('\n')).c_str());
+        return oom ? HDRNN_EXIT_RESOURCE : 1;
+    }
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Trainer speed and memory on full-size data (make bench-trainers; docs/performance.md).
+
+In one run on this machine: the one-core sgemm rate (NumPy float32 matmul, one thread,
+2048 x 2048, best of 5), then one epoch of each trainer on Fashion-MNIST (60,000 images)
+at 784-30-10 and 784-128-10, each a separate process measured by hdrnn-run's wait4
+code. GFLOP/s use the exact FLOP count of flops_per_epoch(); results are JSON plus a
+Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hdrnn import datasets
+from hdrnn.runner import machine, measure
+from hdrnn.runner.atomic import write_json
+
+SIZES = [[30], [128]]
+SGEMM_N = 2048
+
+
+def flops_per_sample(hidden: list[int], batch: int) -> float:
+    """Multiplies and adds of the algorithm, per training sample (exp/sigmoid and the
+    elementwise sigmoid-derivative products not counted):
+    forward 2*in*out per layer; weight gradient 2*in*out per layer; delta propagated
+    to the previous layer 2*in*out for every layer but the first; the update
+    w -= step * g, 2 per parameter, once per batch."""
+    sizes = [784, *hidden, 10]
+    total, params = 0.0, 0
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        total += 2 * n_in * n_out * (3 if layer > 0 else 2)
+        params += n_out * n_in + n_out
+    return total + 2 * params / batch
+
+
+def sgemm_rate(python: str) -> dict:
+    """One-thread sgemm of the NumPy used by the Python trainers. OPENBLAS_CORETYPE and
+    OPENBLAS_L2_SIZE, if this machine sets them, are unset so OpenBLAS picks its best
+    kernel for this CPU; threadpoolctl names the kernel it ran."""
+    code = f"""
+import json, time, numpy as np
+from threadpoolctl import threadpool_info
+n = {SGEMM_N}
+a = np.random.default_rng(0).random((n, n), dtype=np.float32); b = a.T.copy()
+a @ b
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))
+info = [i for i in threadpool_info() if i["user_api"] == "blas"]
+print(json.dumps({{"gflops": 2 * n ** 3 / best / 1e9, "n": n, "seconds": best,
+                  "blas": info[0]["internal_api"] if info else None,
+                  "kernel": info[0].get("architecture") if info else None}}))
+"""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    return json.loads(out.stdout)
+
+
+def trainers(tuned: Path, portable: Path, python: str) -> dict[str, list[str]]:
+    t = {
+        "c (host-tuned)": [str(tuned / "hdrnn-c")],
+        "eigen (host-tuned)": [str(tuned / "hdrnn-eigen")],
+        "c (portable)": [str(portable / "hdrnn-c")],
+        "eigen (portable)": [str(portable / "hdrnn-eigen")],
+        "numpy": [python, "-m", "hdrnn.train_numpy"],
+        "torch": [python, "-m", "hdrnn.train_torch", "--threads", "1"],
+    }
+    for d, tag in ((tuned, "host-tuned"), (portable, "portable")):
+        if (d / "hdrnn-libtorch").exists():
+            t[f"libtorch ({tag})"] = [str(d / "hdrnn-libtorch"), "--threads", "1"]
+    return t
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tuned", type=Path, required=True, help="bin dir of the -march=native build")
+    p.add_argument("--portable", type=Path, required=True, help="bin dir of the default build")
+    p.add_argument("--data", type=Path, help="default: hdrnn-data path fashion-mnist")
+    p.add_argument("--out", type=Path, default=Path("build/bench-trainers.json"))
+    a = p.parse_args()
+    data = a.data or datasets.path_of("fashion-mnist")
+    python = sys.executable
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    sg = sgemm_rate(python)
+    print(f"sgemm (one thread, {sg['blas']} {sg['kernel']}): {sg['gflops']:.1f} GFLOP/s",
+          file=sys.stderr)
+    rows = []
+    for name, argv in trainers(a.tuned, a.portable, python).items():
+        for hidden in SIZES:
+            cmd = argv + ["--data", str(data), "--hidden", ",".join(map(str, hidden)),
+                          "--epochs", "1"]
+            m = measure.run(cmd, timeout=3600, env=env)
+            epoch = next((e for e in m.events if e.get("event") == "epoch"), None)
+            if m.exit_code != 0 or not epoch:
+                rows.append({"impl": name, "hidden": hidden, "error": m.stderr_tail[-300:]})
+                print(f"{name} {hidden}: failed: {m.stderr_tail[-200:]}", file=sys.stderr)
+                continue
+            start = next(e for e in m.events if e.get("event") == "start")
+            flops = flops_per_sample(hidden, 10) * start["train"]
+            gflops = flops / epoch["train_s"] / 1e9
+            rows.append({"impl": name, "hidden": hidden, "train_samples": start["train"],
+                         "epoch_train_s": epoch["train_s"], "wall_s": m.wall_s,
+                         "gflop_per_epoch": flops / 1e9, "gflops": gflops,
+                         "pct_of_sgemm": 100 * gflops / sg["gflops"],
+                         "max_rss_mib": m.max_rss_kib / 1024,
+                         "accuracy": epoch["accuracy"], "start": start})
+            print(f"{name} {hidden}: {epoch['train_s']:.3f} s, {gflops:.1f} GFLOP/s, "
+                  f"{m.max_rss_kib / 1024:.1f} MiB", file=sys.stderr)
+    result = {"machine": machine.machine_info(), "sgemm": sg, "data": str(data),
+              "rows": rows, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(a.out, result)
+    print(table(result))
+    return 0
+
+
+def table(result: dict) -> str:
+    ok = [r for r in result["rows"] if "error" not in r]
+    ref = {tuple(r["hidden"]): r["epoch_train_s"] for r in ok if r["impl"] == "c (host-tuned)"}
+    lines = ["| trainer | network | s / epoch | GFLOP/s | % of sgemm | x C (tuned) time | peak RSS MiB |",
+             "|---|---|---|---|---|---|---|"]
+    for r in sorted(ok, key=lambda r: (r["hidden"], r["epoch_train_s"])):
+        h = tuple(r["hidden"])
+        ratio = f"{r['epoch_train_s'] / ref[h]:.2f}" if h in ref else "-"
+        lines.append(f"| {r['impl']} | 784-{'-'.join(map(str, h))}-10 | "
+                     f"{r['epoch_train_s']:.3f} | {r['gflops']:.1f} | {r['pct_of_sgemm']:.0f} | "
+                     f"{ratio} | {r['max_rss_mib']:.1f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
