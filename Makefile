@@ -64,6 +64,7 @@ data: $(VENV)/.stamp
 
 # The main job on the offline default: the quick preset on mnist-10k, then the report.
 bench: native data
+	rm -rf $(BUILD)/results/quick
 	PATH=$(CURDIR)/$(BUILD)/native/bin:$(CURDIR)/$(BIN):$$PATH \
 		$(BIN)/hdrnn-run --preset quick --out $(BUILD)/results/quick
 	$(BIN)/hdrnn-report $(BUILD)/results/quick --out $(BUILD)/report/quick
@@ -78,7 +79,7 @@ bench-trainers: $(VENV)/.stamp
 		| tee $(BUILD)/bench-trainers.md
 
 lint: $(VENV)/.stamp
-	$(BIN)/oelint-adv --quiet --release wrynose --relpaths --rulefile meta-hdrnn/.oelint-rules.json \
+	$(BIN)/oelint-adv --relpaths \
 		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' | sort)
 	$(BIN)/python tools/check_kas.py kas
 
@@ -101,6 +102,11 @@ qemu-run: $(TEST_IMAGE)
 test: native native-arm data lint test-image
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \
 		--lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
+
+# Write the SD-card image built by `kas build kas/imx6.yml` to a card: make flash DEV=/dev/sdX
+flash:
+	@test -n "$(DEV)" || { echo "usage: make flash DEV=/dev/sdX" >&2; exit 2; }
+	tools/flash.sh $(DEV)
 
 clean:
 	rm -rf $(BUILD) $(VENV)
