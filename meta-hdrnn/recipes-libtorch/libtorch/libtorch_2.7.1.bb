@@ -112,6 +112,7 @@ inherit cmake cmake-qemu python3native
 HOST_TOOLS_DIR = "${WORKDIR}/host-tools"
 
 # The environment holds the target's CC and flags: the host builds get the BUILD_* ones.
+host_cmake[doc] = "Runs cmake with the build host's compilers and flags"
 host_cmake() {
     CC="${BUILD_CC}" CXX="${BUILD_CXX}" CFLAGS="${BUILD_CFLAGS}" \
         CXXFLAGS="${BUILD_CXXFLAGS}" LDFLAGS="${BUILD_LDFLAGS}" cmake "$@"
