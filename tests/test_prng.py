@@ -8,14 +8,21 @@ import pytest
 from helpers import ROOT
 from hdrnn import prng
 
-VECTORS_PATH = ROOT.parent / "shared" / "design" / "prng-vectors.json"
+DESIGN_PATH = ROOT.parent / "shared" / "design" / "prng-vectors.json"
+# A copy, so that the vectors are checked in any checkout; test_copy_is_current keeps it
+# identical to the design's file wherever that sits beside the checkout.
+COPY_PATH = ROOT / "tests" / "data" / "prng-vectors.json"
 
 
 @pytest.fixture(scope="module")
 def vectors():
-    if not VECTORS_PATH.is_file():
-        pytest.skip(f"{VECTORS_PATH} not found (shared/ sits beside the checkout)")
-    return json.loads(VECTORS_PATH.read_text())
+    return json.loads(COPY_PATH.read_text())
+
+
+def test_copy_is_current():
+    if not DESIGN_PATH.is_file():
+        pytest.skip(f"{DESIGN_PATH} not found (shared/ sits beside the checkout)")
+    assert json.loads(DESIGN_PATH.read_text()) == json.loads(COPY_PATH.read_text())
 
 
 def test_raw_outputs(vectors):

@@ -76,9 +76,12 @@ void hdrnn_net_free(hdrnn_net *net)
 }
 
 /* ROWS weight rows share each load of the BLOCK inputs. With 16 vector registers of
- * 8 floats (AVX) two rows fit (10 accumulators); with 4-float registers (SSE2, NEON)
+ * 8 floats (AVX) two rows fit (10 accumulators), with 32 (AVX-512) four; with 4-float
+ * registers (SSE2, NEON)
  * one 8-lane accumulator is two registers, so one row. Blocking changes no sum. */
-#if defined(__AVX__)
+#if defined(__AVX512F__)
+#define ROWS 4 /* 32 vector registers */
+#elif defined(__AVX__)
 #define ROWS 2
 #else
 #define ROWS 1
@@ -131,8 +134,15 @@ static void forward(hdrnn_net *net, const uint8_t *images, const uint32_t *idx, 
     float *x = net->act[0];
     for (int k = 0; k < count; k++) {
         const uint8_t *img = images + (size_t)(idx ? idx[k] : first + (size_t)k) * HDRNN_PIXELS;
+        float *xk = x + (size_t)k * HDRNN_PIXELS;
+#if defined(__ARM_NEON)
+        /* ARMv7 NEON has no division: a table of the same correctly rounded quotients */
         for (int i = 0; i < HDRNN_PIXELS; i++)
-            x[(size_t)k * HDRNN_PIXELS + i] = pixel_scale[img[i]];
+            xk[i] = pixel_scale[img[i]];
+#else
+        for (int i = 0; i < HDRNN_PIXELS; i++) /* vectorizes; IEEE division, exact */
+            xk[i] = (float)img[i] / 255.0f;
+#endif
     }
     for (int l = 0; l < net->n_layers; l++)
         forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],

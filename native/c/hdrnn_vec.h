@@ -1,4 +1,4 @@
-/* An 8-lane float vector for the trainer's kernels.
+/* An 8-lane float vector (16 lanes with AVX-512) for the trainer's kernels.
  * - ARM NEON: two float32x4_t through intrinsics. GCC never uses NEON for float
  *   arithmetic by itself on ARMv7 without -funsafe-math-optimizations (NEON flushes
  *   denormals, so it is not IEEE), neither when auto-vectorizing nor for generic vectors.
@@ -57,7 +57,13 @@ static inline float v8_lane(hdrnn_v8 v, int i)
 }
 
 #else
-typedef float hdrnn_v8 __attribute__((vector_size(32)));
+/* 16 lanes where AVX-512 is enabled (host-tuned builds), else 8. The name stays v8. */
+#if defined(__AVX512F__)
+#define HDRNN_VEC_LANES 16
+#else
+#define HDRNN_VEC_LANES 8
+#endif
+typedef float hdrnn_v8 __attribute__((vector_size(4 * HDRNN_VEC_LANES)));
 
 static inline hdrnn_v8 v8_load(const float *p)
 {
@@ -73,7 +79,7 @@ static inline void v8_store(float *p, hdrnn_v8 v)
 
 static inline hdrnn_v8 v8_splat(float x)
 {
-    return (hdrnn_v8){x, x, x, x, x, x, x, x};
+    return x - (hdrnn_v8){0}; /* scalar-vector arithmetic broadcasts x to every lane */
 }
 
 static inline hdrnn_v8 v8_madd(hdrnn_v8 acc, hdrnn_v8 a, hdrnn_v8 b)
@@ -97,14 +103,21 @@ static inline float v8_lane(hdrnn_v8 v, int i)
 }
 #endif
 
-/* Pairwise sum of the 8 lanes, in a fixed order. */
+#ifndef HDRNN_VEC_LANES
+#define HDRNN_VEC_LANES 8
+#endif
+#define HDRNN_LANES HDRNN_VEC_LANES
+
+/* Pairwise sum of the lanes, in a fixed order (the same for 8 lanes on every target). */
 static inline float v8_hsum(hdrnn_v8 v)
 {
-    float t[8];
+    float t[HDRNN_LANES];
     v8_store(t, v);
+#if HDRNN_LANES == 16
+    for (int i = 0; i < 8; i++)
+        t[i] += t[i + 8];
+#endif
     return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
 }
-
-#define HDRNN_LANES 8
 
 #endif

@@ -6,18 +6,15 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <memory>
-#include <new>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "hdrnn_cxx.hpp"
+
 extern "C" {
-#include "hdrnn_idx.h"
 #include "hdrnn_opts.h"
 #include "hdrnn_prng.h"
 #include "hdrnn_report.h"
-#include "hdrnn_safetensors.h"
 }
 
 namespace {
@@ -29,11 +26,7 @@ using Weights = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 using Images = Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>>;
 
-// A failure that carries the contract's exit code.
-struct Failure : std::runtime_error {
-    int code;
-    Failure(int c, const std::string &m) : std::runtime_error(m), code(c) {}
-};
+using hdrnn::Failure;
 
 Matrix sigmoid(const Matrix &z)
 {
@@ -142,27 +135,14 @@ std::size_t evaluate(const Network &net, const hdrnn_split &test, int block)
 
 void write_weights(const Network &net, const char *path)
 {
-    std::vector<hdrnn_tensor> t;
-    std::vector<std::string> names;
-    const auto &w = net.weights();
-    const auto &b = net.biases();
-    names.reserve(2 * w.size());
-    for (std::size_t l = 0; l < w.size(); ++l) {
-        names.push_back("layers." + std::to_string(l) + ".weight");
-        t.push_back({names.back().c_str(), w[l].data(), 2,
-                     {static_cast<size_t>(w[l].rows()), static_cast<size_t>(w[l].cols())}});
-        names.push_back("layers." + std::to_string(l) + ".bias");
-        t.push_back({names.back().c_str(), b[l].data(), 1, {static_cast<size_t>(b[l].size()), 0}});
+    std::vector<hdrnn::LayerView> layers;
+    for (std::size_t l = 0; l < net.weights().size(); ++l) {
+        const auto &w = net.weights()[l];
+        layers.push_back({w.data(), static_cast<std::size_t>(w.rows()),
+                          static_cast<std::size_t>(w.cols()), net.biases()[l].data()});
     }
-    hdrnn_error err;
-    if (int rc = hdrnn_safetensors_write(path, t.data(), static_cast<int>(t.size()), "eigen", &err))
-        throw Failure(rc, err.msg);
+    hdrnn::write_weights(path, "eigen", layers);
 }
-
-struct Dataset {
-    hdrnn_dataset ds{};
-    ~Dataset() { hdrnn_dataset_free(&ds); }
-};
 
 int run(int argc, char **argv)
 {
@@ -176,7 +156,7 @@ int run(int argc, char **argv)
         return 0;
     }
     const char *fpu = hdrnn_fpu_flush_denormals();
-    Dataset data;
+    hdrnn::Dataset data;
     if (int rc = hdrnn_dataset_load(&data.ds, o.data, o.train_limit, o.test_limit, &err))
         throw Failure(rc, err.msg);
     const hdrnn_split &train = data.ds.train;
@@ -221,14 +201,5 @@ int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const Failure &f) {
-        std::fprintf(stderr, "%s: %s%s\n", kProg, f.code == HDRNN_EXIT_USAGE ? "error: " : "",
-                     f.what());
-        return f.code;
-    } catch (const std::bad_alloc &) {
-        std::fprintf(stderr, "%s: out of memory\n", kProg);
-        return HDRNN_EXIT_RESOURCE;
-    }
+    return hdrnn::guarded_main(kProg, [&] { return run(argc, argv); });
 }

@@ -5,33 +5,22 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <new>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "hdrnn_cxx.hpp"
+
 extern "C" {
-#include "hdrnn_idx.h"
 #include "hdrnn_opts.h"
 #include "hdrnn_prng.h"
 #include "hdrnn_report.h"
-#include "hdrnn_safetensors.h"
 }
 
 namespace {
 
 constexpr const char *kProg = "hdrnn-libtorch";
 
-struct Failure : std::runtime_error {
-    int code;
-    Failure(int c, const std::string &m) : std::runtime_error(m), code(c) {}
-};
-
-struct Dataset {
-    hdrnn_dataset ds{};
-    ~Dataset() { hdrnn_dataset_free(&ds); }
-};
+using hdrnn::Failure;
 
 struct Net : torch::nn::Module {
     std::vector<torch::nn::Linear> layers;
@@ -89,26 +78,16 @@ std::size_t evaluate(Net &net, const hdrnn_split &test)
 
 void write_weights(Net &net, const char *path)
 {
-    std::vector<hdrnn_tensor> t;
-    std::vector<std::string> names;
-    std::vector<torch::Tensor> keep;
-    names.reserve(2 * net.layers.size());
-    for (std::size_t l = 0; l < net.layers.size(); ++l) {
-        auto w = net.layers[l]->weight.detach().contiguous();
-        auto b = net.layers[l]->bias.detach().contiguous();
-        keep.push_back(w);
-        keep.push_back(b);
-        names.push_back("layers." + std::to_string(l) + ".weight");
-        t.push_back({names.back().c_str(), w.data_ptr<float>(), 2,
-                     {static_cast<size_t>(w.size(0)), static_cast<size_t>(w.size(1))}});
-        names.push_back("layers." + std::to_string(l) + ".bias");
-        t.push_back({names.back().c_str(), b.data_ptr<float>(), 1,
-                     {static_cast<size_t>(b.size(0)), 0}});
+    std::vector<torch::Tensor> keep;  // contiguous copies live until written
+    std::vector<hdrnn::LayerView> layers;
+    for (auto &lin : net.layers) {
+        keep.push_back(lin->weight.detach().contiguous());
+        keep.push_back(lin->bias.detach().contiguous());
+        const auto &w = keep[keep.size() - 2];
+        layers.push_back({w.data_ptr<float>(), static_cast<std::size_t>(w.size(0)),
+                          static_cast<std::size_t>(w.size(1)), keep.back().data_ptr<float>()});
     }
-    hdrnn_error err;
-    if (int rc = hdrnn_safetensors_write(path, t.data(), static_cast<int>(t.size()),
-                                         "libtorch", &err))
-        throw Failure(rc, err.msg);
+    hdrnn::write_weights(path, "libtorch", layers);
 }
 
 int run(int argc, char **argv)
@@ -124,7 +103,7 @@ int run(int argc, char **argv)
     }
     torch::set_num_threads(o.threads);
     const char *fpu = hdrnn_fpu_flush_denormals();
-    Dataset data;
+    hdrnn::Dataset data;
     if (int rc = hdrnn_dataset_load(&data.ds, o.data, o.train_limit, o.test_limit, &err))
         throw Failure(rc, err.msg);
     const hdrnn_split &train = data.ds.train;
@@ -182,20 +161,14 @@ int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const Failure &f) {
-        std::fprintf(stderr, "%s: %s%s\n", kProg, f.code == HDRNN_EXIT_USAGE ? "error: " : "",
-                     f.what());
-        return f.code;
-    } catch (const std::bad_alloc &) {
-        std::fprintf(stderr, "%s: out of memory\n", kProg);
-        return HDRNN_EXIT_RESOURCE;
-    } catch (const c10::Error &e) {
-        const std::string msg = e.what_without_backtrace();
-        const bool oom = msg.find("alloc") != std::string::npos;
-        std::fprintf(stderr, "%s: %s\n", kProg,
-                     oom ? "out of memory" : msg.substr(0, msg.find('\n')).c_str());
-        return oom ? HDRNN_EXIT_RESOURCE : 1;
-    }
+    return hdrnn::guarded_main(kProg, [&] {
+        try {
+            return run(argc, argv);
+        } catch (const c10::Error &e) {  // LibTorch reports allocation failures this way
+            const std::string msg = e.what_without_backtrace();
+            if (msg.find("alloc") != std::string::npos)
+                throw std::bad_alloc();
+            throw Failure(HDRNN_EXIT_RESOURCE, msg.substr(0, msg.find('\n')));
+        }
+    });
 }
