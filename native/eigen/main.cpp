@@ -81,14 +81,17 @@ class Network {
         Matrix delta = ((a - y).array() * a.array() * (Scalar(1) - a.array())).matrix();
         const auto step = static_cast<Scalar>(lr / static_cast<double>(a.cols()));
         for (std::size_t l = w_.size(); l-- > 0;) {
-            const Matrix grad_w = delta * acts[l].transpose();  // [n_out x n_in]
-            const Vector grad_b = delta.rowwise().sum();
+            Matrix prev;  // empty: assigning to it allocates without freeing first
             if (l > 0) {  // with the weights before this batch's update
                 const auto &ap = acts[l].array();
-                delta = ((w_[l].transpose() * delta).array() * ap * (Scalar(1) - ap)).matrix();
+                prev = ((w_[l].transpose() * delta).array() * ap * (Scalar(1) - ap)).matrix();
             }
-            w_[l].noalias() -= step * grad_w;
-            b_[l].noalias() -= step * grad_b;
+            // One GEMM straight into the weights: no [n_out x n_in] temporary per batch
+            // (at 784-128-10 that was 400 KB, an mmap and munmap per batch).
+            w_[l].noalias() -= (step * delta) * acts[l].transpose();
+            b_[l].noalias() -= step * delta.rowwise().sum();
+            if (l > 0)
+                delta.swap(prev);
         }
     }
 
