@@ -33,6 +33,9 @@ class MatrixNet:
     def __init__(self, params, _args=None) -> None:
         self.w = [w.copy() for w, _ in params]
         self.b = [b.copy() for _, b in params]
+        # Reused gradient buffers: a fresh [n_out, n_in] array per batch would be an
+        # mmap/munmap pair for large layers (400 KB at 784-128-10).
+        self.grad = [np.empty_like(w) for w in self.w]
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         acts = [x]
@@ -52,12 +55,13 @@ class MatrixNet:
         step = F32(lr / len(labels))
         # gradients of every layer use the weights before this batch's update
         for layer in range(len(self.w) - 1, -1, -1):
-            grad_w = delta.T @ acts[layer]              # [n_out, n_in]
+            grad_w = np.matmul(delta.T, acts[layer], out=self.grad[layer])  # [n_out, n_in]
             grad_b = delta.sum(axis=0)                  # [n_out]
             if layer:
                 ap = acts[layer]
                 delta = (delta @ self.w[layer]) * ap * (F32(1) - ap)
-            self.w[layer] -= step * grad_w
+            grad_w *= step                              # w -= step * grad, in place
+            self.w[layer] -= grad_w
             self.b[layer] -= step * grad_b
 
     def train_epoch(self, images, labels, order, batch, lr) -> None:
