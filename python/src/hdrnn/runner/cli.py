@@ -217,8 +217,9 @@ def run_matrix(a, plan: presets.Plan, session: Session, info: dict, available,
     acc = accuracy_check(records)
     session.save("accuracy.json", acc)
     for row in acc["disagreements"]:
-        progress.note(f"{PROG}: accuracy disagrees at h={hidden_tag(row['hidden'])} rep "
-                      f"{row['rep']}: {row['accuracies']}")
+        progress.note(f"{PROG}: note: final accuracies at h={hidden_tag(row['hidden'])} rep "
+                      f"{row['rep']} spread {row['spread'] * 100:.1f} pp (more than "
+                      f"{acc['tolerance'] * 100:g} pp): {row['accuracies']}")
     return 1 if any(r.get("status") != "ok" for r in records) else 0
 
 
