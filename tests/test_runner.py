@@ -122,3 +122,32 @@ def test_bad_command_lines(tmp_path):
     assert r.returncode == 2 and "--mem-limit" in r.stderr
     r = run(["hdrnn-run", "--data", str(tmp_path), "--impl", "c"])
     assert r.returncode == 3 and "missing file" in r.stderr
+
+
+def test_perf_counters_or_a_plain_reason(mnist10k, tmp_path, need_native):
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c", "--hidden", "8", "--data", str(mnist10k),
+             "--out", str(out), "--perf", *SMALL])
+    assert r.returncode == 0, r.stderr
+    perf = json.loads((out / "session.json").read_text())["perf"]
+    rec = _runs(out)["c__h8__r1"]
+    if perf["available"]:
+        assert rec["perf"]["instructions"] > 0 and rec["perf"]["cycles"] > 0
+    else:  # said plainly, once, and the runs went on without counters
+        assert perf["reason"] and "--perf" in r.stderr and perf["reason"] in r.stderr
+        assert "perf" not in rec and rec["status"] == "ok"
+
+
+def test_progress_bar_on_a_terminal(mnist10k, tmp_path, need_native):
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn("hdrnn-run", ["--impl", "c", "--hidden", "8", "--hidden", "16",
+                                        "--data", str(mnist10k), "--out", str(tmp_path / "r"),
+                                        "--epochs", "1", "--reps", "1", "--train-limit",
+                                        "300", "--test-limit", "200"],
+                          encoding="utf-8", timeout=120, dimensions=(24, 120))
+    child.expect(r"\d+%\|")          # tqdm's bar, drawn only on a terminal
+    child.expect(r"2/2 \[")           # ... up to the last run, with its timing
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "[1/2]" not in child.before  # the plain per-run lines are for non-terminals
