@@ -3,6 +3,7 @@
 #ifndef HDRNN_CXX_HPP
 #define HDRNN_CXX_HPP
 
+#include <cstdint>
 #include <cstdio>
 #include <new>
 #include <stdexcept>
@@ -11,6 +12,9 @@
 
 extern "C" {
 #include "hdrnn_idx.h"
+#include "hdrnn_opts.h"
+#include "hdrnn_prng.h"
+#include "hdrnn_report.h"
 #include "hdrnn_safetensors.h"
 #include "hdrnn_status.h"
 }
@@ -29,6 +33,51 @@ struct Dataset {
     Dataset(const Dataset &) = delete;
     Dataset &operator=(const Dataset &) = delete;
     ~Dataset() { hdrnn_dataset_free(&ds); }
+};
+
+// What every trainer does before training: options, FPU set-up, data, layer sizes, the
+// identity order and the shuffle stream (seed + 1).
+struct Setup {
+    hdrnn_opts opts{};
+    const char *fpu = "";
+    Dataset data;
+    std::vector<int> sizes;       // 784, hidden..., 10
+    std::vector<std::uint32_t> order;
+    hdrnn_rng shuffle{};
+
+    // false when --help was asked for (usage printed); throws Failure on bad input
+    bool start(const char *prog, int argc, char **argv, int allow_threads)
+    {
+        hdrnn_error err;
+        if (int rc = hdrnn_opts_parse(&opts, argc, argv, allow_threads, &err))
+            throw Failure(rc, err.msg);
+        if (opts.help) {
+            hdrnn_opts_usage(prog, allow_threads);
+            return false;
+        }
+        fpu = hdrnn_fpu_flush_denormals();
+        if (int rc = hdrnn_dataset_load(&data.ds, opts.data, opts.train_limit,
+                                        opts.test_limit, &err))
+            throw Failure(rc, err.msg);
+        int s[HDRNN_MAX_HIDDEN + 2];
+        const int layers = hdrnn_opts_layer_sizes(&opts, s);
+        sizes.assign(s, s + layers + 1);
+        order.resize(data.ds.train.count);
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = static_cast<std::uint32_t>(i);
+        hdrnn_rng_init(&shuffle, opts.seed + 1);
+        return true;
+    }
+
+    // The start event; extra: more JSON members after the build info
+    void emit_start(const char *impl, const std::string &extra) const
+    {
+        const std::string all = std::string(hdrnn_build_info()) + ",\"denormals\":\"" + fpu +
+                                "\"" + extra;
+        hdrnn_emit_start(impl, &opts,
+                         hdrnn_param_count(sizes.data(), static_cast<int>(sizes.size()) - 1),
+                         data.ds.train.count, data.ds.test.count, all.c_str());
+    }
 };
 
 // One layer's parameters as contiguous row-major float32: weight [rows x cols], bias [rows].

@@ -11,12 +11,6 @@
 
 #include "hdrnn_cxx.hpp"
 
-extern "C" {
-#include "hdrnn_opts.h"
-#include "hdrnn_prng.h"
-#include "hdrnn_report.h"
-}
-
 namespace {
 
 constexpr const char *kProg = "hdrnn-eigen";
@@ -150,49 +144,28 @@ void write_weights(const Network &net, const char *path)
 int run(int argc, char **argv)
 {
     const double t_start = hdrnn_now();
-    hdrnn_opts o;
-    hdrnn_error err;
-    if (int rc = hdrnn_opts_parse(&o, argc, argv, 0, &err))
-        throw Failure(rc, err.msg);
-    if (o.help) {
-        hdrnn_opts_usage(kProg, 0);
+    hdrnn::Setup setup;
+    if (!setup.start(kProg, argc, argv, 0))
         return 0;
-    }
-    const char *fpu = hdrnn_fpu_flush_denormals();
-    hdrnn::Dataset data;
-    if (int rc = hdrnn_dataset_load(&data.ds, o.data, o.train_limit, o.test_limit, &err))
-        throw Failure(rc, err.msg);
-    const hdrnn_split &train = data.ds.train;
-
-    int sizes_c[HDRNN_MAX_HIDDEN + 2];
-    const int layers = hdrnn_opts_layer_sizes(&o, sizes_c);
-    std::vector<int> sizes(sizes_c, sizes_c + layers + 1);
-    Network net(sizes, o.seed);
-    std::vector<std::uint32_t> order(train.count);
-    for (std::size_t i = 0; i < order.size(); ++i)
-        order[i] = static_cast<std::uint32_t>(i);
-    hdrnn_rng shuffle;
-    hdrnn_rng_init(&shuffle, o.seed + 1);
-
-    const std::string extra = std::string(hdrnn_build_info()) + ",\"denormals\":\"" + fpu +
-                              "\",\"eigen\":\"" + std::to_string(EIGEN_WORLD_VERSION) + "." +
-                              std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                              std::to_string(EIGEN_MINOR_VERSION) + "\"";
-    hdrnn_emit_start("eigen", &o, hdrnn_param_count(sizes_c, layers), train.count,
-                     data.ds.test.count, extra.c_str());
+    const hdrnn_opts &o = setup.opts;
+    const hdrnn_split &train = setup.data.ds.train;
+    Network net(setup.sizes, o.seed);
+    setup.emit_start("eigen", ",\"eigen\":\"" + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                  std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                  std::to_string(EIGEN_MINOR_VERSION) + "\"");
     Images images(train.images, HDRNN_PIXELS, static_cast<Eigen::Index>(train.count));
     Eigen::VectorXi labels;
     for (int epoch = 1; epoch <= o.epochs; ++epoch) {
         const double t0 = hdrnn_now();
-        hdrnn_shuffle(&shuffle, order.data(), order.size());
+        hdrnn_shuffle(&setup.shuffle, setup.order.data(), setup.order.size());
         for (std::size_t s = 0; s < train.count; s += o.batch) {
             const int count = static_cast<int>(std::min<std::size_t>(o.batch, train.count - s));
-            Matrix x = gather(images, order.data() + s, 0, count, labels, train.labels);
+            Matrix x = gather(images, setup.order.data() + s, 0, count, labels, train.labels);
             net.train_batch(std::move(x), labels, o.lr);
         }
         const double t1 = hdrnn_now();
-        const std::size_t correct = evaluate(net, data.ds.test, 1000);
-        hdrnn_emit_epoch(epoch, correct, data.ds.test.count, t1 - t0, hdrnn_now() - t1);
+        const std::size_t correct = evaluate(net, setup.data.ds.test, 1000);
+        hdrnn_emit_epoch(epoch, correct, setup.data.ds.test.count, t1 - t0, hdrnn_now() - t1);
     }
     if (o.weights_out)
         write_weights(net, o.weights_out);

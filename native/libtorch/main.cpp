@@ -10,12 +10,6 @@
 
 #include "hdrnn_cxx.hpp"
 
-extern "C" {
-#include "hdrnn_opts.h"
-#include "hdrnn_prng.h"
-#include "hdrnn_report.h"
-}
-
 namespace {
 
 constexpr const char *kProg = "hdrnn-libtorch";
@@ -93,45 +87,25 @@ void write_weights(Net &net, const char *path)
 int run(int argc, char **argv)
 {
     const double t_start = hdrnn_now();
-    hdrnn_opts o;
-    hdrnn_error err;
-    if (int rc = hdrnn_opts_parse(&o, argc, argv, 1, &err))
-        throw Failure(rc, err.msg);
-    if (o.help) {
-        hdrnn_opts_usage(kProg, 1);
+    hdrnn::Setup setup;
+    if (!setup.start(kProg, argc, argv, 1))
         return 0;
-    }
+    const hdrnn_opts &o = setup.opts;
+    const hdrnn_split &train = setup.data.ds.train;
     torch::set_num_threads(o.threads);
-    const char *fpu = hdrnn_fpu_flush_denormals();
-    hdrnn::Dataset data;
-    if (int rc = hdrnn_dataset_load(&data.ds, o.data, o.train_limit, o.test_limit, &err))
-        throw Failure(rc, err.msg);
-    const hdrnn_split &train = data.ds.train;
-
-    int sizes_c[HDRNN_MAX_HIDDEN + 2];
-    const int n_layers = hdrnn_opts_layer_sizes(&o, sizes_c);
-    Net net(std::vector<int>(sizes_c, sizes_c + n_layers + 1), o.seed);
+    Net net(setup.sizes, o.seed);
     torch::optim::SGD opt(net.parameters(), torch::optim::SGDOptions(o.lr));
-
-    std::vector<std::uint32_t> order(train.count);
-    for (std::size_t i = 0; i < order.size(); ++i)
-        order[i] = static_cast<std::uint32_t>(i);
-    hdrnn_rng shuffle;
-    hdrnn_rng_init(&shuffle, o.seed + 1);
-
-    const std::string extra = std::string(hdrnn_build_info()) + ",\"denormals\":\"" + fpu +
-                              "\",\"libtorch\":\"" + TORCH_VERSION + "\",\"threads\":" +
-                              std::to_string(o.threads);
-    hdrnn_emit_start("libtorch", &o, hdrnn_param_count(sizes_c, n_layers), train.count,
-                     data.ds.test.count, extra.c_str());
+    setup.emit_start("libtorch", std::string(",\"libtorch\":\"") + TORCH_VERSION +
+                                     "\",\"threads\":" + std::to_string(o.threads));
     const auto images = images_tensor(train);
     const auto labels = torch::from_blob(train.labels, {static_cast<long>(train.count)},
                                          torch::kUInt8).to(torch::kLong);
     const auto eye = torch::eye(10);
     for (int epoch = 1; epoch <= o.epochs; ++epoch) {
         const double t0 = hdrnn_now();
-        hdrnn_shuffle(&shuffle, order.data(), order.size());
-        const auto idx_all = torch::from_blob(order.data(), {static_cast<long>(order.size())},
+        hdrnn_shuffle(&setup.shuffle, setup.order.data(), setup.order.size());
+        const auto idx_all = torch::from_blob(setup.order.data(),
+                                              {static_cast<long>(setup.order.size())},
                                               torch::kInt32).to(torch::kLong);
         for (long s = 0; s < static_cast<long>(train.count); s += o.batch) {
             const long e = std::min<long>(s + o.batch, train.count);
@@ -148,8 +122,8 @@ int run(int argc, char **argv)
             opt.step();
         }
         const double t1 = hdrnn_now();
-        const std::size_t correct = evaluate(net, data.ds.test);
-        hdrnn_emit_epoch(epoch, correct, data.ds.test.count, t1 - t0, hdrnn_now() - t1);
+        const std::size_t correct = evaluate(net, setup.data.ds.test);
+        hdrnn_emit_epoch(epoch, correct, setup.data.ds.test.count, t1 - t0, hdrnn_now() - t1);
     }
     if (o.weights_out)
         write_weights(net, o.weights_out);
