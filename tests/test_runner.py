@@ -151,3 +151,14 @@ def test_progress_bar_on_a_terminal(mnist10k, tmp_path, need_native):
     child.close()
     assert child.exitstatus == 0
     assert "[1/2]" not in child.before  # the plain per-run lines are for non-terminals
+
+
+def test_fast_exiting_process_is_still_measured():
+    """A child that exits at once (a bad option, a missing library) is still waited for
+    by the runner itself: its exit code and rusage are never lost to the shell that
+    started it."""
+    from hdrnn.runner import measure
+    for _ in range(50):
+        m = measure.run(["/bin/sh", "-c", "exit 3"], timeout=30)
+        assert m.exit_code == 3 and m.signal is None and not m.timed_out
+        assert 0 < m.max_rss_kib < 8 * 1024

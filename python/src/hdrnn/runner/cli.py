@@ -9,6 +9,7 @@ the end), 2 bad command line, 3 bad or missing data.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from datetime import datetime, timezone
@@ -84,6 +85,10 @@ def make_plan(a) -> presets.Plan:
         v = getattr(a, name)
         if v is not None and v < (0 if name == "epochs" else 1):
             raise UsageError(f"--{name.replace('_', '-')} {v}: must be a positive integer")
+    if a.lr is not None and not (math.isfinite(a.lr) and a.lr > 0):
+        raise UsageError(f"--lr {a.lr}: must be a positive finite number")
+    if a.seed is not None and not 0 <= a.seed < 2 ** 63:
+        raise UsageError(f"--seed {a.seed}: must be in [0, 2^63)")
     impl_list = None
     if a.impl:
         impl_list = [s.strip() for s in a.impl.split(",") if s.strip()]

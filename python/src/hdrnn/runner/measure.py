@@ -7,11 +7,13 @@ exec (exec_mmap keeps the old mm's high-water mark in signal->maxrss), so a trai
 forked straight from this ~40 MiB Python process would report at least 40 MiB. GNU time
 avoids that by being small; here /bin/sh (about 1 MiB) forks the trainer in the
 background and exits, the trainer is re-parented to us (PR_SET_CHILD_SUBREAPER), and we
-wait4() for it directly.
+wait4() for it directly. The forked shell holds at a gate (a pipe) until sh has exited,
+then execs the trainer: sh never sees it exit, so it cannot reap it and take its rusage.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -96,19 +98,36 @@ def rss_method() -> str:
             else "wait4 on a direct child (includes the runner's pre-exec RSS)")
 
 
-def _spawn(argv, out, err, env, preexec) -> tuple[int, int]:
-    """Start argv; return (pid to wait4 for, process group to kill)."""
+# In the shell: fd 3 reports the trainer's pid, fd 4 is the gate. The trainer (the
+# forked subshell) waits on the gate until sh has exited, so sh never sees it exit and
+# cannot reap it (and its rusage) first; then it closes both and execs.
+_SPAWN_SCRIPT = '{ read _ <&4; exec 3>&- 4<&- "$@"; } & echo $! >&3'
+
+
+def _spawn(argv, out, err, env, preexec) -> tuple[int, int, int]:
+    """Start argv held at a gate; return (pid to wait4 for, process group, gate fd).
+    Writing a line to the gate fd and closing it lets the trainer exec."""
     if not _become_subreaper() or not os.path.exists("/bin/sh"):
         p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                              env=env, start_new_session=True, preexec_fn=preexec)
         p.returncode = -1  # reaped with wait4 below, never by Popen
-        return p.pid, p.pid
+        return p.pid, p.pid, -1
     r, w = os.pipe()
+    gate_r, gate_w = os.pipe()
+
+    def child_setup() -> None:  # in the forked child, before exec: fds 3 and 4
+        hi_w = fcntl.fcntl(w, fcntl.F_DUPFD, 10)
+        hi_gate = fcntl.fcntl(gate_r, fcntl.F_DUPFD, 10)
+        os.dup2(hi_w, 3)
+        os.dup2(hi_gate, 4)
+        if preexec:
+            preexec()
+
     try:
-        sh = subprocess.Popen(["/bin/sh", "-c", f'"$@" </dev/null & echo $! >&{w}',
-                               "hdrnn-spawn", *argv], stdout=out, stderr=err,
-                              stdin=subprocess.DEVNULL, env=env, start_new_session=True,
-                              preexec_fn=preexec, pass_fds=(w,))
+        sh = subprocess.Popen(["/bin/sh", "-c", _SPAWN_SCRIPT, "hdrnn-spawn", *argv],
+                              stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+                              start_new_session=True, preexec_fn=child_setup,
+                              pass_fds=(3, 4))
         os.close(w)
         w = -1
         buf = b""
@@ -118,13 +137,18 @@ def _spawn(argv, out, err, env, preexec) -> tuple[int, int]:
                 break
             buf += chunk
         sh.wait()
+    except BaseException:
+        os.close(gate_w)
+        raise
     finally:
         os.close(r)
+        os.close(gate_r)
         if w >= 0:
             os.close(w)
     if not buf.strip().isdigit():
+        os.close(gate_w)
         raise OSError(f"could not start {argv[0]} (sh exit {sh.returncode})")
-    return int(buf), sh.pid
+    return int(buf), sh.pid, gate_w
 
 
 def run(argv: list[str], timeout: float, env: dict | None = None,
@@ -137,11 +161,17 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
             argv = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS),
                     "-o", str(perf_path), "--"] + argv
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            start = time.monotonic()
-            pid, group = _spawn(argv, out, err, env,
-                                mem_limit.apply_in_child if mem_limit else None)
+            pid, group, gate = _spawn(argv, out, err, env,
+                                      mem_limit.apply_in_child if mem_limit else None)
             if mem_limit:
                 mem_limit.attach(pid)
+            start = time.monotonic()
+            if gate >= 0:
+                try:
+                    os.write(gate, b"go\n")
+                except BrokenPipeError:
+                    pass  # it is gone already; wait4 reports how
+                os.close(gate)
             timed_out = False
             while True:
                 done, status, usage = os.wait4(pid, os.WNOHANG)
