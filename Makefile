@@ -79,7 +79,7 @@ bench-trainers: $(VENV)/.stamp
 		| tee $(BUILD)/bench-trainers.md
 
 lint: $(VENV)/.stamp
-	$(BIN)/oelint-adv --relpaths \
+	$(BIN)/oelint-adv --release wrynose --relpaths \
 		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' | sort)
 	$(BIN)/python tools/check_kas.py kas
 
