@@ -82,6 +82,7 @@ lint: $(VENV)/.stamp
 	$(BIN)/oelint-adv --release wrynose --relpaths \
 		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' | sort)
 	$(BIN)/python tools/check_kas.py kas
+	$(BIN)/ruff check --config python/pyproject.toml python tests tools
 
 # The CI stand-in for the board image: Debian armhf for QEMU's sabrelite (tests/target).
 TEST_IMAGE := $(BUILD)/test-image/initramfs.cpio.gz

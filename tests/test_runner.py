@@ -1,7 +1,6 @@
 """hdrnn-run: real trainer processes, measured, written atomically, resumable."""
 
 import json
-import os
 import signal
 import subprocess
 import time

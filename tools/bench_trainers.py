@@ -128,8 +128,8 @@ def main() -> int:
 def table(result: dict) -> str:
     ok = [r for r in result["rows"] if "error" not in r]
     ref = {tuple(r["hidden"]): r["epoch_train_s"] for r in ok if r["impl"] == "c (host-tuned)"}
-    lines = ["| trainer | network | s / epoch | GFLOP/s | % of sgemm | x C (tuned) time | peak RSS MiB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| trainer | network | s / epoch | GFLOP/s | % of sgemm | x C (tuned) time "
+             "| peak RSS MiB |", "|---|---|---|---|---|---|---|"]
     for r in sorted(ok, key=lambda r: (r["hidden"], r["epoch_train_s"])):
         h = tuple(r["hidden"])
         ratio = f"{r['epoch_train_s'] / ref[h]:.2f}" if h in ref else "-"

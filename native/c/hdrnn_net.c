@@ -1,9 +1,11 @@
-/* Kernels are written as 8-lane GCC/Clang vector operations with an explicit summation
- * order, so the compiler vectorizes them for SSE, AVX or NEON without being allowed to
- * reassociate floats (-ffast-math is never needed, and x86 and ARM sum alike):
- * - forward:  dot products of a weight row with up to 5 samples at once (the row is
- *             loaded once per 5 samples), 8 partial sums each, reduced at the end;
- * - backward: outer-product and axpy shapes, vectorized over the input dimension. */
+/* The HDR-NN in C. Kernels use the vector type of hdrnn_vec.h (8 lanes: NEON intrinsics
+ * or GCC/Clang generic vectors; 16 lanes in AVX-512 host-tuned builds) with an explicit
+ * summation order, so no -ffast-math is needed and the portable x86 and ARM builds
+ * produce bitwise-equal weights:
+ * - forward:  dot products of weight rows with a block of samples (each row load serves
+ *             the block), LANES partial sums each, reduced at the end;
+ * - update:   a register-tiled outer product, summing over the batch in registers;
+ * - delta:    an axpy over the inputs. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,9 @@
 #define BLOCK 5
 #endif
 
+#if defined(__ARM_NEON)
 static float pixel_scale[256]; /* (float)p / 255.0f, exactly as the contract says */
+#endif
 
 static inline float sigmoid(float z)
 {
@@ -59,8 +63,10 @@ hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint6
             goto fail;
     }
     hdrnn_init_params(seed, sizes, n_layers, net->w, net->b);
+#if defined(__ARM_NEON)
     for (int p = 0; p < 256; p++)
         pixel_scale[p] = (float)p / 255.0f;
+#endif
     return net;
 fail:
     hdrnn_net_free(net);

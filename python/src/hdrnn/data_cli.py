@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from . import datasets, idx
 from .cliutil import OneLineParser, run_main
 
@@ -34,13 +36,8 @@ def _main(argv: list[str] | None) -> int:
     else:
         d = idx.load(args.dir)
         print(f"{args.dir}: ok, train {len(d.train.labels)}, test {len(d.test.labels)}, "
-              f"train labels per digit {[int(c) for c in _bincount(d.train.labels)]}")
+              f"train labels per digit {np.bincount(d.train.labels, minlength=10).tolist()}")
     return 0
-
-
-def _bincount(labels):
-    import numpy as np
-    return np.bincount(labels, minlength=10)
 
 
 def main(argv: list[str] | None = None) -> int:
