@@ -1,6 +1,7 @@
 """hdrnn-run: real trainer processes, measured, written atomically, resumable."""
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -161,3 +162,33 @@ def test_fast_exiting_process_is_still_measured():
         m = measure.run(["/bin/sh", "-c", "exit 3"], timeout=30)
         assert m.exit_code == 3 and m.signal is None and not m.timed_out
         assert 0 < m.max_rss_kib < 8 * 1024
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_runner_stops_its_trainer(mnist10k, tmp_path, need_native, how):
+    """The trainer runs in a session of its own (a terminal's Ctrl-C does not reach it),
+    so the runner must end it when it is itself interrupted or terminated."""
+    out = tmp_path / "res"
+    p = subprocess.Popen(["hdrnn-run", "--impl", "numpy-sample", "--hidden", "64",
+                          "--data", str(mnist10k), "--out", str(out), "--epochs", "30",
+                          "--reps", "1", "--quiet"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    trainer = None
+    while trainer is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        for proc in os.listdir("/proc"):
+            try:
+                cmd = open(f"/proc/{proc}/cmdline").read()
+            except OSError:
+                continue
+            if "hdrnn.train_numpy_sample" in cmd and "--epochs\x0030\x00" in cmd:
+                trainer = int(proc)
+    assert trainer, "the trainer did not start"
+    p.send_signal(how)
+    assert p.wait(timeout=30) != 0
+    assert "interrupted" in p.stderr.read()
+    time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{trainer}") or \
+        open(f"/proc/{trainer}/stat").read().split()[2] == "Z"
+    assert not (out / "runs" / "numpy-sample__h64__r1.json").exists()

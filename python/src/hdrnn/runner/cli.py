@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -379,7 +380,12 @@ def _size(text: str) -> int:
         raise UsageError(f"--mem-limit {e}") from None
 
 
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt  # unwinds through measure.run, which ends the trainer
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     return run_main(PROG, _main, argv)
 
 

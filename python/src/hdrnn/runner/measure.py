@@ -173,16 +173,23 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
                     pass  # it is gone already; wait4 reports how
                 os.close(gate)
             timed_out = False
-            while True:
-                done, status, usage = os.wait4(pid, os.WNOHANG)
-                if done:
-                    break
-                if time.monotonic() - start > timeout:
-                    timed_out = True
-                    os.killpg(group, signal.SIGKILL)
-                    done, status, usage = os.wait4(pid, 0)
-                    break
-                time.sleep(0.005)
+            try:
+                while True:
+                    done, status, usage = os.wait4(pid, os.WNOHANG)
+                    if done:
+                        break
+                    if time.monotonic() - start > timeout:
+                        timed_out = True
+                        os.killpg(group, signal.SIGKILL)
+                        done, status, usage = os.wait4(pid, 0)
+                        break
+                    time.sleep(0.005)
+            except BaseException:
+                # Ctrl-C or SIGTERM of the runner: the trainer runs in its own session,
+                # so it would outlive us; end and reap it before going.
+                os.killpg(group, signal.SIGKILL)
+                os.wait4(pid, 0)
+                raise
             wall = time.monotonic() - start
         if mem_limit:
             mem_limit.release()
