@@ -33,7 +33,18 @@ def _cgroup_v2_parent() -> Path | None:
     except (OSError, IndexError):
         return None
     parent = CGROUP_ROOT / rel.lstrip("/")
-    return parent if os.access(parent, os.W_OK) else None
+    # Try it: the memory controller must be enabled for our cgroup's children, which
+    # systemd scopes and containers often do not allow. Otherwise RLIMIT_AS is used.
+    probe = parent / f"hdrnn-probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+        try:
+            (probe / "memory.max").write_text("max")
+        finally:
+            probe.rmdir()
+    except OSError:
+        return None
+    return parent
 
 
 class MemoryLimit:
