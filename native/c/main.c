@@ -80,6 +80,12 @@ int main(int argc, char **argv)
         for (size_t s = 0; s < ds.train.count; s += (size_t)o.batch) {
             size_t left = ds.train.count - s;
             int count = left < (size_t)o.batch ? (int)left : o.batch;
+            size_t next = s + (size_t)count; /* the next batch, fetched while this one runs */
+            if (next < ds.train.count) {
+                size_t n_next = ds.train.count - next;
+                hdrnn_net_prefetch(ds.train.images, order + next,
+                                   n_next < (size_t)o.batch ? (int)n_next : o.batch);
+            }
             hdrnn_net_train_batch(net, ds.train.images, ds.train.labels, order + s, count,
                                   o.lr);
         }
