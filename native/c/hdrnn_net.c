@@ -320,20 +320,6 @@ void hdrnn_net_train_batch(hdrnn_net *net, const uint8_t *images, const uint8_t 
     }
 }
 
-void hdrnn_net_prefetch(const uint8_t *images, const uint32_t *idx, int count)
-{
-#if defined(__GNUC__)
-    for (int k = 0; k < count; k++) {
-        const uint8_t *img = images + (size_t)idx[k] * HDRNN_PIXELS;
-        for (int off = 0; off < HDRNN_PIXELS; off += 64)
-            __builtin_prefetch(img + off, 0, 3);
-        __builtin_prefetch(img + HDRNN_PIXELS - 1, 0, 3);
-    }
-#else
-    (void)images, (void)idx, (void)count;
-#endif
-}
-
 size_t hdrnn_net_evaluate(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
                           size_t n)
 {

@@ -26,10 +26,6 @@ void hdrnn_net_free(hdrnn_net *net);
 void hdrnn_net_train_batch(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
                            const uint32_t *idx, int count, double lr);
 
-/* Ask the cache for the images images[idx[k]], k < count (the next batch): the training
- * order is random, so without this each image is a trip to DRAM when its batch starts. */
-void hdrnn_net_prefetch(const uint8_t *images, const uint32_t *idx, int count);
-
 /* Number of correct argmax predictions over n samples. */
 size_t hdrnn_net_evaluate(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
                           size_t n);

@@ -83,8 +83,8 @@ int main(int argc, char **argv)
             size_t next = s + (size_t)count; /* the next batch, fetched while this one runs */
             if (next < ds.train.count) {
                 size_t n_next = ds.train.count - next;
-                hdrnn_net_prefetch(ds.train.images, order + next,
-                                   n_next < (size_t)o.batch ? (int)n_next : o.batch);
+                hdrnn_prefetch_images(ds.train.images, order + next,
+                                      n_next < (size_t)o.batch ? n_next : (size_t)o.batch);
             }
             hdrnn_net_train_batch(net, ds.train.images, ds.train.labels, order + s, count,
                                   o.lr);

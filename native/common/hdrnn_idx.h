@@ -31,6 +31,10 @@ int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
                        size_t test_limit, hdrnn_error *err);
 void hdrnn_dataset_free(hdrnn_dataset *ds);
 
+/* Ask the cache for images[idx[k]], k < count (the next batch): the training order is
+ * random, so without this each image is a trip to DRAM when its batch starts. */
+void hdrnn_prefetch_images(const uint8_t *images, const uint32_t *idx, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

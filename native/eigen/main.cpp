@@ -160,6 +160,9 @@ int run(int argc, char **argv)
         hdrnn_shuffle(&setup.shuffle, setup.order.data(), setup.order.size());
         for (std::size_t s = 0; s < train.count; s += o.batch) {
             const int count = static_cast<int>(std::min<std::size_t>(o.batch, train.count - s));
+            if (s + count < train.count)  // the next batch, fetched while this one runs
+                hdrnn_prefetch_images(train.images, setup.order.data() + s + count,
+                                      std::min<std::size_t>(o.batch, train.count - s - count));
             Matrix x = gather(images, setup.order.data() + s, 0, count, labels, train.labels);
             net.train_batch(std::move(x), labels, o.lr);
         }
