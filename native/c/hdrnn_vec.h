@@ -49,12 +49,6 @@ static inline hdrnn_v8 v8_sub(hdrnn_v8 a, hdrnn_v8 b)
     return (hdrnn_v8){vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)};
 }
 
-static inline float v8_lane(hdrnn_v8 v, int i)
-{
-    float t[8];
-    v8_store(t, v);
-    return t[i];
-}
 
 #else
 /* 16 lanes where AVX-512 is enabled (host-tuned builds), else 8. The name stays v8. */
@@ -97,10 +91,6 @@ static inline hdrnn_v8 v8_sub(hdrnn_v8 a, hdrnn_v8 b)
     return a - b;
 }
 
-static inline float v8_lane(hdrnn_v8 v, int i)
-{
-    return v[i];
-}
 #endif
 
 #ifndef HDRNN_VEC_LANES

@@ -29,27 +29,6 @@ static void fmt_double(char *out, size_t size, double v)
         strncat(out, ".0", size - strlen(out) - 1);
 }
 
-void hdrnn_json_string(char *out, size_t size, const char *s)
-{
-    size_t n = 0;
-    if (size < 3)
-        return;
-    out[n++] = '"';
-    for (; *s && n + 7 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)c;
-        } else if (c < 0x20) {
-            n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
-        } else {
-            out[n++] = (char)c;
-        }
-    }
-    out[n++] = '"';
-    out[n] = '\0';
-}
-
 void hdrnn_emit_start(const char *impl, const hdrnn_opts *o, long params, size_t train,
                       size_t test, const char *extra)
 {

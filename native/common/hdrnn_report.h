@@ -20,9 +20,6 @@ void hdrnn_emit_epoch(int epoch, size_t correct, size_t total, double train_s,
                       double eval_s);
 void hdrnn_emit_done(double seconds);
 
-/* Write a JSON string literal (with quotes) for s into out. */
-void hdrnn_json_string(char *out, size_t size, const char *s);
-
 /* Flush denormals to zero where the platform allows (x86 SSE MXCSR FTZ/DAZ, ARM FPSCR
  * FZ; ARMv7 NEON always flushes). Saturated sigmoids produce denormal gradients, which
  * cost ~100 cycles each on x86. Returns a short description for the start event. */
