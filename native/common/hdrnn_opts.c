@@ -52,6 +52,18 @@ static int parse_hidden(hdrnn_opts *o, const char *text, hdrnn_error *err)
     }
 }
 
+/* The options that take a value; --threads only where the trainer has threads. */
+static int takes_value(const char *name, int allow_threads)
+{
+    static const char *const names[] = {"--data", "--hidden", "--epochs", "--batch",
+                                        "--lr", "--seed", "--train-limit", "--test-limit",
+                                        "--weights-out"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (!strcmp(name, names[k]))
+            return 1;
+    return allow_threads && !strcmp(name, "--threads");
+}
+
 /* Splits "--name=value" or takes the next argument as the value. */
 static const char *value_of(int argc, char *const *argv, int *i, const char *arg,
                             const char *eq, hdrnn_error *err)
@@ -94,10 +106,7 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
             o->quiet = 1;
             continue;
         }
-        if (strcmp(name, "--data") && strcmp(name, "--hidden") && strcmp(name, "--epochs") &&
-            strcmp(name, "--batch") && strcmp(name, "--lr") && strcmp(name, "--seed") &&
-            strcmp(name, "--train-limit") && strcmp(name, "--test-limit") &&
-            strcmp(name, "--weights-out") && (!allow_threads || strcmp(name, "--threads"))) {
+        if (!takes_value(name, allow_threads)) {
             hdrnn_error_set(err, "unrecognized argument: %s", arg);
             return HDRNN_EXIT_USAGE;
         }
