@@ -41,15 +41,20 @@ class Dataset:
     test: Split
 
 
-def _read(path: Path, header_len: int) -> bytes:
+def read_file(path: Path, what: str = "a file") -> bytes:
+    """The bytes of path; a DataError naming the file when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: missing file") from None
     except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not an IDX file") from None
+        raise DataError(f"{path}: is a directory, not {what}") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _read(path: Path, header_len: int) -> bytes:
+    data = read_file(path, "an IDX file")
     if len(data) < header_len:
         raise DataError(f"{path}: truncated header ({len(data)} bytes, need {header_len})")
     return data

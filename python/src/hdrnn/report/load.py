@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..idx import DataError
+from ..idx import DataError, read_file
 
 RUN_KEYS = {"id": str, "impl": str, "hidden": list, "rep": int, "params": int,
             "status": str, "wall_s": (int, float), "max_rss_kib": int}
@@ -39,10 +39,9 @@ class Results:
 
 
 def _json(path: Path):
+    data = read_file(path, "a JSON file")
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing file") from None
+        return json.loads(data.decode())
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file") from None
     except ValueError as e:
