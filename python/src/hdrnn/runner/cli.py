@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import datasets, idx, prng
 from ..cliutil import OneLineParser, run_main
 from ..errors import UsageError
+from ..trainer import parse_hidden
 from ..idx import DataError
 from . import agreement, impls, machine, measure, presets
 from .limits import MemoryLimit, parse_size
@@ -27,11 +28,6 @@ from .session import Session
 
 PROG = "hdrnn-run"
 SYSTEM_DATA = Path("/usr/share/hdrnn")  # where the Yocto image installs data sets
-
-
-def hidden_arg(text: str) -> list[int]:
-    from ..trainer import parse_hidden
-    return parse_hidden(text)
 
 
 def build_parser() -> OneLineParser:
@@ -97,7 +93,7 @@ def make_plan(a) -> presets.Plan:
         if unknown:
             raise UsageError(f"--impl: unknown implementation {unknown[0]!r} "
                              f"(known: {', '.join(impls.ALL)})")
-    hidden = [hidden_arg(h) for h in a.hidden] if a.hidden else None
+    hidden = [parse_hidden(h) for h in a.hidden] if a.hidden else None
     return presets.PRESETS[a.preset].with_overrides(
         hidden=hidden, reps=a.reps, epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
         train_limit=a.train_limit, test_limit=a.test_limit, dataset=a.dataset,
@@ -219,7 +215,7 @@ def run_matrix(a, plan: presets.Plan, session: Session, info: dict, available,
     progress.close()
     if info.get("check"):
         write_agreement(session, plan)
-    records = load_records(session)
+    records = session.records()
     acc = accuracy_check(records)
     session.save("accuracy.json", acc)
     for row in acc["disagreements"]:
@@ -235,17 +231,6 @@ def run_matrix(a, plan: presets.Plan, session: Session, info: dict, available,
 # epochs), so the check there only flags spreads beyond 5 pp.
 ACCURACY_SPREAD = {1: 0.005}
 ACCURACY_SPREAD_LATER = 0.05
-
-
-def load_records(session: Session) -> list[dict]:
-    import json
-    out = []
-    for p in sorted(session.runs_dir.glob("*.json")):
-        try:
-            out.append(json.loads(p.read_text()))
-        except ValueError:
-            out.append({"id": p.stem, "status": "corrupt"})
-    return out
 
 
 def accuracy_check(records: list[dict]) -> dict:
@@ -296,10 +281,8 @@ def run_stress(a, plan: presets.Plan, session: Session, info: dict, available,
         largest, failure = None, None
         for h in sizes:
             run_id = f"stress__{impl.name}__h{h}"
-            if session.done(run_id):
-                import json
-                rec = json.loads(session.run_path(run_id).read_text())
-            else:
+            rec = session.load_run(run_id)
+            if rec is None:
                 argv = impl.argv + trainer_args(plan, data, [h])
                 m = measure.run(argv, timeout=a.timeout, env=env, mem_limit=limit)
                 rec = record_of(run_id, impl.name, [h], 1, plan, data, argv, m,
@@ -315,8 +298,8 @@ def run_stress(a, plan: presets.Plan, session: Session, info: dict, available,
                        "stderr_tail": (rec.get("stderr_tail") or "")[-500:]}
             break
         summary[impl.name] = {"largest_ok_hidden": largest, "failure": failure}
-        progress.count += len(sizes) - 1 - sizes.index(failure["hidden"] if failure
-                                                       else sizes[-1])
+        progress.skip(len(sizes) - 1 - sizes.index(failure["hidden"] if failure
+                                                   else sizes[-1]))
     progress.close()
     session.save("stress.json", {"mem_limit": info["stress"]["mem_limit"],
                                  "method": limit.method, "impls": summary})

@@ -26,6 +26,12 @@ class Progress:
         elif not self.quiet:
             print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
 
+    def skip(self, n: int) -> None:
+        """Count n runs that will not happen (stress stops at the first failure)."""
+        self.count += n
+        if self.bar is not None and n:
+            self.bar.update(n)
+
     def note(self, line: str) -> None:
         if self.quiet:
             return

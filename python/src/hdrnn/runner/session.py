@@ -51,12 +51,27 @@ class Session:
     def run_path(self, run_id: str) -> Path:
         return self.runs_dir / f"{run_id}.json"
 
-    def done(self, run_id: str) -> bool:
-        """A run counts as done only when its file is complete, valid JSON."""
+    def load_run(self, run_id: str) -> dict | None:
+        """The run's record, or None unless its file is complete, valid JSON: only such
+        a run counts as done."""
         try:
-            return json.loads(self.run_path(run_id).read_text()).get("id") == run_id
+            rec = json.loads(self.run_path(run_id).read_text())
         except (OSError, ValueError):
-            return False
+            return None
+        return rec if isinstance(rec, dict) and rec.get("id") == run_id else None
+
+    def done(self, run_id: str) -> bool:
+        return self.load_run(run_id) is not None
+
+    def records(self) -> list[dict]:
+        """Every run file; one that does not parse stands as a run with status corrupt."""
+        out = []
+        for p in sorted(self.runs_dir.glob("*.json")):
+            try:
+                out.append(json.loads(p.read_text()))
+            except ValueError:
+                out.append({"id": p.stem, "status": "corrupt"})
+        return out
 
     def save_run(self, record: dict) -> None:
         write_json(self.run_path(record["id"]), record)
