@@ -40,10 +40,18 @@ def flops_per_sample(hidden: list[int], batch: int) -> float:
     return total + 2 * params / batch
 
 
-def sgemm_rate(python: str) -> dict:
-    """One-thread sgemm of the NumPy used by the Python trainers. OPENBLAS_CORETYPE and
-    OPENBLAS_L2_SIZE, if this machine sets them, are unset so OpenBLAS picks its best
-    kernel for this CPU; threadpoolctl names the kernel it ran."""
+def bench_env() -> dict:
+    """One thread everywhere; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, if this machine
+    sets them, are unset so that OpenBLAS picks its best kernel for this CPU."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+def sgemm_rate(python: str, env: dict) -> dict:
+    """One-thread sgemm of the NumPy used by the Python trainers, in the trainers'
+    environment; threadpoolctl names the kernel it ran."""
     code = f"""
 import json, time, numpy as np
 from threadpoolctl import threadpool_info
@@ -56,9 +64,6 @@ print(json.dumps({{"gflops": 2 * n ** 3 / best / 1e9, "n": n, "seconds": best,
                   "blas": info[0]["internal_api"] if info else None,
                   "kernel": info[0].get("architecture") if info else None}}))
 """
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
                          check=True)
     return json.loads(out.stdout)
@@ -88,11 +93,8 @@ def main() -> int:
     a = p.parse_args()
     data = a.data or datasets.path_of("fashion-mnist")
     python = sys.executable
-    # One thread everywhere; OpenBLAS picks its own kernel for this CPU, as in sgemm_rate.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    sg = sgemm_rate(python)
+    env = bench_env()
+    sg = sgemm_rate(python, env)
     print(f"sgemm (one thread, {sg['blas']} {sg['kernel']}): {sg['gflops']:.1f} GFLOP/s",
           file=sys.stderr)
     rows = []
