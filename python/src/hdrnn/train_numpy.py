@@ -1,6 +1,11 @@
 """hdrnn-numpy: the reference trainer, each mini-batch as float32 matrix products.
 
-Shapes: X [B, 784], A_l [B, n_l], W_l [n_out, n_in], b_l [n_out].
+Shapes: X [B, 784], A_l [B, n_l]; the weights are kept transposed, Wt_l [n_in, n_out]
+(written out as [n_out, n_in]): with batches of 10, OpenBLAS computes X @ Wt and the
+weight gradient A^T @ delta into [n_in, n_out] about twice as fast as the [n_out, n_in]
+forms at 784-128-10 (docs/performance.md). Per batch the buffers are reused and the
+elementwise work is done in place: at batch 10, allocation and ufunc-call count, not
+arithmetic, dominate the smaller networks.
 With N(0,1) init, wide hidden layers saturate the sigmoids (784-128-10 learns slowly);
 that is the thesis' algorithm, kept on purpose. Saturated float32 can produce denormals,
 which are slow on x86 (the C trainer flushes them to zero; NumPy cannot).
@@ -16,13 +21,23 @@ from . import trainer
 
 F32 = np.float32
 INV255 = F32(255.0)
+ONE = F32(1)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     # exp(-z) overflows to inf for z < -88 and 1/(1+inf) is the correct 0: silence only
     # the warning, keep the value.
     with np.errstate(over="ignore"):
-        return F32(1.0) / (F32(1.0) + np.exp(-z))
+        return ONE / (ONE + np.exp(-z))
+
+
+def sigmoid_inplace(z: np.ndarray) -> np.ndarray:
+    """z = 1 / (1 + exp(-z)), the same float32 operations as sigmoid(); the caller
+    silences the overflow warning (np.errstate costs microseconds per call)."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += ONE
+    return np.reciprocal(z, out=z)
 
 
 def scale(images_u8: np.ndarray) -> np.ndarray:
@@ -31,46 +46,58 @@ def scale(images_u8: np.ndarray) -> np.ndarray:
 
 class MatrixNet:
     def __init__(self, params, _args=None) -> None:
-        self.w = [w.copy() for w, _ in params]
+        self.wt = [np.ascontiguousarray(w.T) for w, _ in params]
         self.b = [b.copy() for _, b in params]
-        # Reused gradient buffers: a fresh [n_out, n_in] array per batch would be an
-        # mmap/munmap pair for large layers (400 KB at 784-128-10).
-        self.grad = [np.empty_like(w) for w in self.w]
+        self.grad = [np.empty_like(wt) for wt in self.wt]  # a fresh one would be an mmap
+        self.eye = np.eye(10, dtype=F32)
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         acts = [x]
-        for w, b in zip(self.w, self.b):
-            acts.append(sigmoid(acts[-1] @ w.T + b))
+        for wt, b in zip(self.wt, self.b):
+            z = acts[-1] @ wt
+            z += b
+            acts.append(sigmoid_inplace(z))
         return acts
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        return self.forward(scale(images))[-1]
+        with np.errstate(over="ignore"):
+            return self.forward(scale(images))[-1]
 
     def train_batch(self, x: np.ndarray, labels: np.ndarray, lr: float) -> None:
         acts = self.forward(x)
         a = acts[-1]
-        y = np.zeros_like(a)
-        y[np.arange(len(labels)), labels] = 1
-        delta = (a - y) * a * (F32(1) - a)              # [B, 10]; s'(z) = a(1-a)
+        delta = a - self.eye[labels]                    # [B, 10]
+        delta *= a
+        delta *= ONE - a                                # (a - y) * a * (1 - a)
         step = F32(lr / len(labels))
         # gradients of every layer use the weights before this batch's update
-        for layer in range(len(self.w) - 1, -1, -1):
-            grad_w = np.matmul(delta.T, acts[layer], out=self.grad[layer])  # [n_out, n_in]
+        for layer in range(len(self.wt) - 1, -1, -1):
+            ap = acts[layer]
+            grad = np.matmul(ap.T, delta, out=self.grad[layer])  # [n_in, n_out]
             grad_b = delta.sum(axis=0)                  # [n_out]
             if layer:
-                ap = acts[layer]
-                delta = (delta @ self.w[layer]) * ap * (F32(1) - ap)
-            grad_w *= step                              # w -= step * grad, in place
-            self.w[layer] -= grad_w
-            self.b[layer] -= step * grad_b
+                delta = delta @ self.wt[layer].T
+                delta *= ap
+                delta *= ONE - ap
+            grad *= step                                # w -= step * grad, in place
+            self.wt[layer] -= grad
+            grad_b *= step
+            self.b[layer] -= grad_b
 
     def train_epoch(self, images, labels, order, batch, lr) -> None:
-        for s in range(0, len(order), batch):
-            sel = order[s:s + batch]
-            self.train_batch(scale(images[sel]), labels[sel], lr)
+        pixels = np.empty((batch, images.shape[1]), dtype=images.dtype)
+        x = np.empty((batch, images.shape[1]), dtype=F32)
+        with np.errstate(over="ignore"):
+            for s in range(0, len(order), batch):
+                sel = order[s:s + batch]
+                n = len(sel)
+                np.take(images, sel, axis=0, out=pixels[:n])
+                np.divide(pixels[:n], INV255, out=x[:n], dtype=F32)  # (float)p / 255.0f
+                self.train_batch(x[:n], labels[sel], lr)
 
     def tensors(self):
-        return trainer.tensors_of(list(zip(self.w, self.b)))
+        params = [(np.ascontiguousarray(wt.T), b) for wt, b in zip(self.wt, self.b)]
+        return trainer.tensors_of(params)                # [n_out, n_in] as the contract
 
 
 def main(argv: list[str] | None = None) -> int:
