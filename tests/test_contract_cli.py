@@ -10,7 +10,7 @@ from helpers import TRAINERS, run, trainer_cmd
 from corrupt import CORRUPTIONS, make_corrupt, write_small
 from hdrnn import safetensors_io
 
-IMPLS = sorted(TRAINERS)
+IMPLS = sorted(k for k in TRAINERS if not k.endswith("-tuned"))  # same CLI code as untuned
 
 BAD_ARGS = {
     "hidden-0": ["--hidden", "0"],
@@ -75,6 +75,15 @@ def test_limits(impl, small):
     assert r.returncode == 0, r.stderr
     start = _lines(r.stdout)[0]
     assert (start["train"], start["test"]) == (11, 30)
+
+
+@pytest.mark.parametrize("epochs", ["0", "1"])
+@pytest.mark.parametrize("impl", IMPLS)
+def test_quiet_run_writes_nothing_to_stderr(impl, epochs, small, tmp_path):
+    # library warnings count too: a quiet benchmark log must stay empty
+    r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", epochs, "--quiet",
+                                 "--weights-out", str(tmp_path / "w.safetensors")])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
 @pytest.mark.parametrize("bad", sorted(BAD_ARGS))

@@ -8,6 +8,7 @@ runner can report it as unavailable. One thread by default (``--threads N``).
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 
@@ -46,7 +47,9 @@ class TorchNet:
 
     def train_epoch(self, images, labels, order, batch, lr) -> None:
         torch = self.torch
-        imgs = torch.from_numpy(images)        # [T, 784] uint8, no copy
+        with warnings.catch_warnings():        # the set is read-only and only read here
+            warnings.simplefilter("ignore", UserWarning)
+            imgs = torch.from_numpy(images)    # [T, 784] uint8, no copy
         labs = torch.from_numpy(labels.astype(np.int64))
         idx = torch.from_numpy(order)
         for s in range(0, len(order), batch):
