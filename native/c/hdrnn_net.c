@@ -5,7 +5,9 @@
  * - forward:  dot products of weight rows with a block of samples (each row load serves
  *             the block), LANES partial sums each, reduced at the end;
  * - update:   a register-tiled outer product, summing over the batch in registers;
- * - delta:    an axpy over the inputs. */
+ * - delta:    an axpy over the inputs.
+ * Rows whose length is not a multiple of LANES (30 hidden units, say) end with one
+ * partial vector (a masked load on AVX-512) rather than a scalar loop. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,40 @@
 
 #if defined(__ARM_NEON)
 static float pixel_scale[256]; /* (float)p / 255.0f, exactly as the contract says */
+#elif defined(__AVX512F__)
+#include <immintrin.h>
+static int fma_scale_exact; /* scale_pixels' FMA form verified for all 256 values */
 #endif
+
+/* x[i] = (float)img[i] / 255.0f for the 784 pixels of one image. */
+static void scale_pixels(const uint8_t *restrict img, float *restrict x)
+{
+#if defined(__ARM_NEON)
+    /* ARMv7 NEON has no division: a table of the same correctly rounded quotients */
+    for (int i = 0; i < HDRNN_PIXELS; i++)
+        x[i] = pixel_scale[img[i]];
+#elif defined(__AVX512F__)
+    /* A division costs ~10x a multiply here. q = p * (1/255) is off by at most an ulp;
+     * the residual e = p - 255 q is exact in one FMA, and q + e / 255 ~ q + e * (1/255)
+     * rounds to the correctly rounded quotient for every p in 0..255 (checked for all
+     * 256 values in hdrnn_net_create, which falls back to the division otherwise). */
+    if (fma_scale_exact) {
+        const __m512 r = _mm512_set1_ps(1.0f / 255.0f), c = _mm512_set1_ps(255.0f);
+        for (int i = 0; i < HDRNN_PIXELS; i += 16) { /* 784 = 49 * 16 */
+            __m512 p = _mm512_cvtepi32_ps(
+                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(img + i))));
+            __m512 q = _mm512_mul_ps(p, r);
+            _mm512_storeu_ps(x + i, _mm512_fmadd_ps(_mm512_fnmadd_ps(q, c, p), r, q));
+        }
+        return;
+    }
+    for (int i = 0; i < HDRNN_PIXELS; i++)
+        x[i] = (float)img[i] / 255.0f;
+#else
+    for (int i = 0; i < HDRNN_PIXELS; i++) /* vectorizes; IEEE division, exact */
+        x[i] = (float)img[i] / 255.0f;
+#endif
+}
 
 static inline float sigmoid(float z)
 {
@@ -66,6 +101,17 @@ hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint6
 #if defined(__ARM_NEON)
     for (int p = 0; p < 256; p++)
         pixel_scale[p] = (float)p / 255.0f;
+#elif defined(__AVX512F__)
+    if (!fma_scale_exact) {
+        uint8_t img[HDRNN_PIXELS];
+        float x[HDRNN_PIXELS];
+        for (int i = 0; i < HDRNN_PIXELS; i++)
+            img[i] = (uint8_t)i; /* 0..255 three times, and 0..15 */
+        fma_scale_exact = 1;
+        scale_pixels(img, x);
+        for (int i = 0; i < HDRNN_PIXELS; i++)
+            fma_scale_exact &= x[i] == (float)img[i] / 255.0f;
+    }
 #endif
     return net;
 fail:
@@ -101,8 +147,8 @@ void hdrnn_net_free(hdrnn_net *net)
 #endif
 
 /* out[k][o] = b[o] + sum_i in[k][i] * w[o][i] for k < count (pre-activations); each
- * sum in 8 lanes over i, then v8_hsum. in [count][n_in], w [n_out][n_in],
- * out [count][n_out]. */
+ * sum in LANES lanes over i (the last n_in % LANES inputs as one zero-padded vector),
+ * then v8_hsum. in [count][n_in], w [n_out][n_in], out [count][n_out]. */
 static void forward_layer(const float *restrict in, int count, int n_in,
                           const float *restrict w, const float *restrict b, int n_out,
                           float *restrict out)
@@ -130,14 +176,19 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                         acc[r][j] = v8_madd(acc[r][j], xv, wv[r]);
                 }
             }
-            for (int r = 0; r < ROWS && o0 + r < n_out; r++) {
-                for (int j = 0; j < BLOCK && k0 + j < count; j++) {
-                    float z = v8_hsum(acc[r][j]);
-                    for (int i = n_vec; i < n_in; i++)
-                        z += x[j][i] * wr[r][i];
-                    out[(size_t)(k0 + j) * n_out + o0 + r] = z + b[o0 + r];
+            if (n_vec < n_in) { /* the last inputs, zero-padded: 0 * 0 adds nothing */
+                hdrnn_v8 wv[ROWS];
+                for (int r = 0; r < ROWS; r++)
+                    wv[r] = v8_load_part(wr[r] + n_vec, n_in - n_vec);
+                for (int j = 0; j < BLOCK; j++) {
+                    hdrnn_v8 xv = v8_load_part(x[j] + n_vec, n_in - n_vec);
+                    for (int r = 0; r < ROWS; r++)
+                        acc[r][j] = v8_madd(acc[r][j], xv, wv[r]);
                 }
             }
+            for (int r = 0; r < ROWS && o0 + r < n_out; r++)
+                for (int j = 0; j < BLOCK && k0 + j < count; j++)
+                    out[(size_t)(k0 + j) * n_out + o0 + r] = v8_hsum(acc[r][j]) + b[o0 + r];
         }
     }
 }
@@ -168,19 +219,9 @@ static void sigmoid_inplace(float *v, size_t n)
 static void forward(hdrnn_net *net, const uint8_t *images, const uint32_t *idx, size_t first,
                     int count)
 {
-    float *x = net->act[0];
-    for (int k = 0; k < count; k++) {
-        const uint8_t *img = images + (size_t)(idx ? idx[k] : first + (size_t)k) * HDRNN_PIXELS;
-        float *xk = x + (size_t)k * HDRNN_PIXELS;
-#if defined(__ARM_NEON)
-        /* ARMv7 NEON has no division: a table of the same correctly rounded quotients */
-        for (int i = 0; i < HDRNN_PIXELS; i++)
-            xk[i] = pixel_scale[img[i]];
-#else
-        for (int i = 0; i < HDRNN_PIXELS; i++) /* vectorizes; IEEE division, exact */
-            xk[i] = (float)img[i] / 255.0f;
-#endif
-    }
+    for (int k = 0; k < count; k++)
+        scale_pixels(images + (size_t)(idx ? idx[k] : first + (size_t)k) * HDRNN_PIXELS,
+                     net->act[0] + (size_t)k * HDRNN_PIXELS);
     for (int l = 0; l < net->n_layers; l++) {
         forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
                       net->sizes[l + 1], net->act[l + 1]);
@@ -206,11 +247,13 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
             hdrnn_v8 av = v8_load(ak + i);
             v8_store(pk + i, v8_mul(v8_mul(acc, av), v8_sub(v8_splat(1.0f), av)));
         }
-        for (int i = n_vec; i < n_in; i++) {
-            float acc = 0.0f;
+        if (n_vec < n_in) { /* the last inputs as one partial vector */
+            const int n = n_in - n_vec;
+            hdrnn_v8 acc = v8_splat(0.0f);
             for (int o = 0; o < n_out; o++)
-                acc += dk[o] * w[(size_t)o * n_in + i];
-            pk[i] = acc * ak[i] * (1.0f - ak[i]);
+                acc = v8_madd(acc, v8_splat(dk[o]), v8_load_part(w + (size_t)o * n_in + n_vec, n));
+            hdrnn_v8 av = v8_load_part(ak + n_vec, n);
+            v8_store_part(pk + n_vec, v8_mul(v8_mul(acc, av), v8_sub(v8_splat(1.0f), av)), n);
         }
     }
 }
@@ -257,7 +300,7 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
             }
         }
     }
-    for (int r = 0; r < rows; r++) { /* the rest: one row, 8 then 1 input(s) at a time */
+    for (int r = 0; r < rows; r++) { /* the rest: one row, a vector at a time */
         const int o = o0 + r;
         float *wr = w + (size_t)o * n_in;
         int j = i;
@@ -267,11 +310,13 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
                 g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]), v8_load(a + (size_t)k * n_in + j));
             v8_store(wr + j, v8_sub(v8_load(wr + j), v8_mul(vstep, g)));
         }
-        for (; j < n_in; j++) {
-            float g = 0.0f;
+        if (j < n_in) { /* the last inputs as one partial vector */
+            const int n = n_in - j;
+            hdrnn_v8 g = v8_splat(0.0f);
             for (int k = 0; k < count; k++)
-                g += d[(size_t)k * n_out + o] * a[(size_t)k * n_in + j];
-            wr[j] -= step * g;
+                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]),
+                            v8_load_part(a + (size_t)k * n_in + j, n));
+            v8_store_part(wr + j, v8_sub(v8_load_part(wr + j, n), v8_mul(vstep, g)), n);
         }
     }
 }

@@ -49,10 +49,26 @@ static inline hdrnn_v8 v8_sub(hdrnn_v8 a, hdrnn_v8 b)
     return (hdrnn_v8){vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)};
 }
 
+/* The first n floats (0 < n < 8) at p, zeros in the other lanes; no access past p + n. */
+static inline hdrnn_v8 v8_load_part(const float *p, int n)
+{
+    float t[8] = {0};
+    memcpy(t, p, sizeof(float) * (size_t)n);
+    return v8_load(t);
+}
+
+static inline void v8_store_part(float *p, hdrnn_v8 v, int n)
+{
+    float t[8];
+    v8_store(t, v);
+    memcpy(p, t, sizeof(float) * (size_t)n);
+}
+
 
 #else
 /* 16 lanes where AVX-512 is enabled (host-tuned builds), else 8. The name stays v8. */
 #if defined(__AVX512F__)
+#include <immintrin.h>
 #define HDRNN_VEC_LANES 16
 #else
 #define HDRNN_VEC_LANES 8
@@ -89,6 +105,28 @@ static inline hdrnn_v8 v8_mul(hdrnn_v8 a, hdrnn_v8 b)
 static inline hdrnn_v8 v8_sub(hdrnn_v8 a, hdrnn_v8 b)
 {
     return a - b;
+}
+
+/* The first n floats (0 < n < lanes) at p, zeros in the other lanes; no access past
+ * p + n (AVX-512: one masked load or store). */
+static inline hdrnn_v8 v8_load_part(const float *p, int n)
+{
+#if defined(__AVX512F__)
+    return (hdrnn_v8)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#else
+    hdrnn_v8 v = {0};
+    memcpy(&v, p, sizeof(float) * (size_t)n);
+    return v;
+#endif
+}
+
+static inline void v8_store_part(float *p, hdrnn_v8 v, int n)
+{
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#else
+    memcpy(p, &v, sizeof(float) * (size_t)n);
+#endif
 }
 
 #endif

@@ -193,8 +193,8 @@ void hdrnn_prefetch_images(const uint8_t *images, const uint32_t *idx, size_t co
     for (size_t k = 0; k < count; k++) {
         const uint8_t *img = images + (size_t)idx[k] * HDRNN_PIXELS;
         for (int off = 0; off < HDRNN_PIXELS; off += 64)
-            __builtin_prefetch(img + off, 0, 3);
-        __builtin_prefetch(img + HDRNN_PIXELS - 1, 0, 3);
+            __builtin_prefetch(img + off, 0, 2);
+        __builtin_prefetch(img + HDRNN_PIXELS - 1, 0, 2);
     }
 #else
     (void)images, (void)idx, (void)count;
