@@ -19,7 +19,7 @@ APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
 	qemu-user qemu-system-arm dataset-fashion-mnist \
 	mmdebstrap cpio xz-utils kmod
 
-.PHONY: all deps venv native native-arm data bench bench-trainers test lint clean \
+.PHONY: all deps venv native native-tuned native-arm data bench bench-trainers test lint clean \
 	test-image qemu-run flash
 
 all: native venv
@@ -45,12 +45,19 @@ $(VENV)/.stamp: python/pyproject.toml $(BUILD)/.apt.stamp
 	$(if $(TORCH),$(BIN)/pip install -q '$(TORCH)')
 	@touch $@
 
-# Host build of the native trainers (portable flags; HOST_TUNE=1 adds -march=native).
-native: $(BUILD)/.apt.stamp $(VENV)/.stamp
-	cmake -S native -B $(BUILD)/native -DCMAKE_BUILD_TYPE=Release -DHDRNN_WITH_LIBTORCH=ON \
-		$(if $(HOST_TUNE),-DHDRNN_HOST_TUNE=ON) \
+# Host builds of the native trainers: portable flags, and host-tuned (-march=native, for
+# bench-trainers and the parity tests of that build; never for a target).
+define cmake_native
+	cmake -S native -B $(1) -DCMAKE_BUILD_TYPE=Release -DHDRNN_WITH_LIBTORCH=ON $(2) \
 		-DCMAKE_PREFIX_PATH="$$($(BIN)/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
-	cmake --build $(BUILD)/native -j2
+	cmake --build $(1) -j2
+endef
+
+native: $(BUILD)/.apt.stamp $(VENV)/.stamp
+	$(call cmake_native,$(BUILD)/native,)
+
+native-tuned: $(BUILD)/.apt.stamp $(VENV)/.stamp
+	$(call cmake_native,$(BUILD)/tuned/native,-DHDRNN_HOST_TUNE=ON)
 
 # Cross build for the i.MX6Q (Cortex-A9, NEON, hard float).
 native-arm: $(BUILD)/.apt.stamp
@@ -70,9 +77,7 @@ bench: native data
 	$(BIN)/hdrnn-report $(BUILD)/results/quick --out $(BUILD)/report/quick
 
 # Trainer speed and memory on full-size data (docs/performance.md).
-bench-trainers: $(VENV)/.stamp
-	$(MAKE) native HOST_TUNE=1 BUILD=$(BUILD)/tuned
-	$(MAKE) native
+bench-trainers: native native-tuned
 	$(BIN)/hdrnn-data get fashion-mnist
 	$(BIN)/python tools/bench_trainers.py --tuned $(BUILD)/tuned/native/bin \
 		--portable $(BUILD)/native/bin --out $(BUILD)/bench-trainers.json \
@@ -100,7 +105,7 @@ qemu-run: $(TEST_IMAGE)
 		-kernel $(BUILD)/test-image/vmlinuz -dtb $(BUILD)/test-image/imx6q-sabresd.dtb \
 		-initrd $(TEST_IMAGE) -append "console=ttymxc0,115200 loglevel=3 rdinit=/init"
 
-test: native native-arm data lint test-image
+test: native native-tuned native-arm data lint test-image
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \
 		--lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
 

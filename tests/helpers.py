@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIVE_BIN = Path(os.environ.get("HDRNN_NATIVE_BIN", ROOT / "build" / "native" / "bin"))
+# The host-tuned build (`make native-tuned`): its own kernels (AVX-512 masked loads, FMA)
+TUNED_BIN = Path(os.environ.get("HDRNN_TUNED_BIN", ROOT / "build" / "tuned" / "native" / "bin"))
 os.environ["PATH"] = os.pathsep.join([str(NATIVE_BIN), str(Path(sys.executable).parent),
                                       os.environ.get("PATH", "")])
 # Trainers' BLAS and torch run one thread in tests: the parity numbers then do not
@@ -32,6 +34,8 @@ TRAINERS = {
     "eigen": "hdrnn-eigen",
     "torch": "hdrnn-torch",
     "libtorch": "hdrnn-libtorch",
+    "c-tuned": str(TUNED_BIN / "hdrnn-c"),
+    "eigen-tuned": str(TUNED_BIN / "hdrnn-eigen"),
 }
 # Optional everywhere: LibTorch only builds where find_package(Torch) succeeds.
 OPTIONAL = {"libtorch"}
@@ -50,7 +54,8 @@ def trainer_cmd(impl: str) -> list[str]:
     exe = shutil.which(TRAINERS[impl])
     missing = exe is None or (impl == "torch" and not _torch_importable())
     if missing:
-        msg = f"{TRAINERS[impl]} is not available (build it with `make native`)"
+        target = "native-tuned" if impl.endswith("-tuned") else "native"
+        msg = f"{TRAINERS[impl]} is not available (build it with `make {target}`)"
         if REQUIRE_ALL and impl not in OPTIONAL:
             pytest.fail(msg)
         pytest.skip(msg)

@@ -8,7 +8,7 @@ import pytest
 from helpers import trainer_cmd
 from parity import ACCURACY_POINTS, THESIS_SIZES, max_abs_diff, tolerance, train
 
-OTHERS = ["c", "eigen", "torch", "libtorch", "numpy-sample"]
+OTHERS = ["c", "eigen", "torch", "libtorch", "numpy-sample", "c-tuned", "eigen-tuned"]
 
 
 @pytest.fixture(scope="module")
