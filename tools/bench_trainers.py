@@ -71,6 +71,41 @@ print(json.dumps({{"gflops": 2 * n ** 3 / best / 1e9, "n": n, "seconds": best,
     return json.loads(out.stdout)
 
 
+def batch_products(python: str, env: dict) -> list[dict]:
+    """The forward product of a training batch, X [10, 784] @ W^T for the hidden sizes,
+    one thread, best of 2,000: NumPy's BLAS (what hdrnn-numpy calls) and torch.mm (the
+    BLAS inside libtorch_cpu, what hdrnn-torch and hdrnn-libtorch call)."""
+    code = f"""
+import json, time, numpy as np
+def best(f, n=2000):
+    f()
+    t = []
+    for _ in range(n):
+        t0 = time.perf_counter(); f(); t.append(time.perf_counter() - t0)
+    return min(t)
+rows = []
+for h in {[s[0] for s in SIZES]}:
+    x = np.random.rand(10, 784).astype(np.float32)
+    w = np.random.rand(h, 784).astype(np.float32)
+    out = np.empty((10, h), np.float32)
+    rows.append({{"hidden": h, "lib": "numpy", "s": best(lambda: np.matmul(x, w.T, out=out))}})
+    try:
+        import torch
+    except ImportError:
+        continue
+    torch.set_num_threads(1)
+    tx, tw, tout = torch.from_numpy(x), torch.from_numpy(w), torch.empty(10, h)
+    rows.append({{"hidden": h, "lib": "torch " + torch.__version__,
+                 "s": best(lambda: torch.mm(tx, tw.t(), out=tout))}})
+for r in rows:
+    r["gflops"] = 2 * 10 * 784 * r["hidden"] / r["s"] / 1e9
+print(json.dumps(rows))
+"""
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    return json.loads(out.stdout)
+
+
 def trainers(tuned: Path, portable: Path, python: str) -> dict[str, list[str]]:
     t = {
         "c (host-tuned)": [str(tuned / "hdrnn-c")],
@@ -99,6 +134,10 @@ def main() -> int:
     sg = sgemm_rate(python, env)
     print(f"sgemm (one thread, {sg['blas']} {sg['kernel']}): {sg['gflops']:.1f} GFLOP/s",
           file=sys.stderr)
+    products = batch_products(python, env)
+    for r in products:
+        print(f"10x784 @ 784x{r['hidden']} ({r['lib']}): {r['s'] * 1e6:.1f} us, "
+              f"{r['gflops']:.1f} GFLOP/s", file=sys.stderr)
     rows = []
     for name, argv in trainers(a.tuned, a.portable, python).items():
         for hidden in SIZES:
@@ -123,7 +162,8 @@ def main() -> int:
                          "accuracy_after": epochs[-1]["accuracy"], "start": start})
             print(f"{name} {hidden}: {epoch['train_s']:.3f} s, {gflops:.1f} GFLOP/s, "
                   f"{m.max_rss_kib / 1024:.1f} MiB", file=sys.stderr)
-    result = {"machine": machine.machine_info(), "sgemm": sg, "data": str(data),
+    result = {"machine": machine.machine_info(), "sgemm": sg, "batch_products": products,
+              "data": str(data),
               "rows": rows, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(a.out, result)
@@ -142,6 +182,11 @@ def table(result: dict) -> str:
         lines.append(f"| {r['impl']} | 784-{'-'.join(map(str, h))}-10 | "
                      f"{r['epoch_train_s']:.3f} | {r['gflops']:.1f} | {r['pct_of_sgemm']:.0f} | "
                      f"{ratio} | {r['max_rss_mib']:.1f} |")
+    if result.get("batch_products"):
+        lines += ["", "| forward product of a batch | BLAS via | us | GFLOP/s |",
+                  "|---|---|---|---|"]
+        lines += [f"| 10x784 @ 784x{p['hidden']} | {p['lib']} | {p['s'] * 1e6:.1f} | "
+                  f"{p['gflops']:.1f} |" for p in result["batch_products"]]
     return "\n".join(lines)
 
 

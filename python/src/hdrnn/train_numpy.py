@@ -87,6 +87,9 @@ class MatrixNet:
     def train_epoch(self, images, labels, order, batch, lr) -> None:
         pixels = np.empty((batch, images.shape[1]), dtype=images.dtype)
         x = np.empty((batch, images.shape[1]), dtype=F32)
+        # np.take with out= casts indices safely only to the native index type (int32 on
+        # 32-bit ARM, where an int64 order is refused): convert once per epoch
+        order = order.astype(np.intp, copy=False)
         with np.errstate(over="ignore"):
             for s in range(0, len(order), batch):
                 sel = order[s:s + batch]
