@@ -33,6 +33,7 @@ static float pixel_scale[256]; /* (float)p / 255.0f, exactly as the contract say
 #elif defined(__AVX512F__)
 #include <immintrin.h>
 static int fma_scale_exact; /* scale_pixels' FMA form verified for all 256 values */
+_Static_assert(HDRNN_PIXELS % 16 == 0, "scale_pixels converts 16 pixels at a time");
 #endif
 
 /* x[i] = (float)img[i] / 255.0f for the 784 pixels of one image. */
@@ -164,8 +165,8 @@ static inline __m128 hsum4(hdrnn_v8 a, hdrnn_v8 b, hdrnn_v8 c, hdrnn_v8 d)
     q = _mm512_add_ps(q, _mm512_shuffle_ps(q, q, _MM_SHUFFLE(2, 3, 0, 1)));
     q = _mm512_add_ps(q, _mm512_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2)));
     /* every lane of block i now holds sum i: take lane 0 of each block */
-    return _mm512_castps512_ps128(
-        _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q));
+    const __m512i first_lanes = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_castps512_ps128(_mm512_permutexvar_ps(first_lanes, q));
 }
 #endif
 
@@ -296,7 +297,8 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
 /* w[o][i] -= step * g, g = sum_k d[k][o] * a[k][i] (k in order); b[o] likewise.
  * A GEMM with a short inner dimension (the batch): a tile of 4 rows x TILE_VECS vectors
  * of g stays in registers while k runs, each a[k] load serving 4 rows and each
- * broadcast of d[k][o] serving TILE_VECS vectors. d [count][n_out], a [count][n_in], w [n_out][n_in]. */
+ * broadcast of d[k][o] serving TILE_VECS vectors.
+ * d [count][n_out], a [count][n_in], w [n_out][n_in]. */
 #define TILE_ROWS 4
 #if defined(__AVX512F__)
 #define TILE_VECS 4 /* 16 accumulators of 32 registers */
@@ -342,7 +344,8 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
         for (; j + LANES <= n_in; j += LANES) {
             hdrnn_v8 g = v8_splat(0.0f);
             for (int k = 0; k < count; k++)
-                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]), v8_load(a + (size_t)k * n_in + j));
+                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]),
+                            v8_load(a + (size_t)k * n_in + j));
             v8_store(wr + j, v8_sub(v8_load(wr + j), v8_mul(vstep, g)));
         }
         if (j < n_in) { /* the last inputs as one partial vector */

@@ -6,7 +6,7 @@
 // Why no autograd and no torch::optim: with batches of 10, per-operation overhead, not
 // arithmetic, sets LibTorch's time. Building the autograd graph, zero_grad and the
 // optimizer step cost about 40 dispatched operations and a dozen tensor allocations per
-// batch (6x the C trainer's time at 784-128-10, measured). The backward pass of a
+// batch (4-6x the C trainer's time at 784-128-10 on two machines). The backward pass of a
 // sigmoid MLP with the quadratic cost is three ATen calls per layer, so it is written
 // out with the `_out` / in-place variants into buffers allocated once, under
 // c10::InferenceMode (no version counters, no autograd dispatch): 15 operations per
@@ -33,9 +33,11 @@ constexpr long kEvalChunk = 1000;  // test samples per forward pass
 using hdrnn::Failure;
 using at::Tensor;
 
+// A uint8 tensor over data, [rows, cols] or [rows] (cols 0), without copying.
 Tensor u8_tensor(std::uint8_t *data, long rows, long cols = 0)
 {
-    return cols ? at::from_blob(data, {rows, cols}, at::kByte) : at::from_blob(data, {rows}, at::kByte);
+    return cols ? at::from_blob(data, {rows, cols}, at::kByte)
+                : at::from_blob(data, {rows}, at::kByte);
 }
 
 // The per-batch buffers seen with `rows` rows: the full batch, or the last, shorter one.
