@@ -4,7 +4,7 @@
 In one run on this machine: the one-core sgemm rate (NumPy float32 matmul, one thread,
 2048 x 2048, best of 5), then each trainer on Fashion-MNIST (60,000 images) at
 784-30-10 and 784-128-10, each a separate process measured by hdrnn-run's wait4 code,
-for EPOCHS epochs of which the fastest counts (like the sgemm's best of 5: this VM's
+for --epochs epochs (3) of which the fastest counts (like the sgemm's best of 5: this VM's
 neighbours add noise, never speed). GFLOP/s use the exact FLOP count of
 flops_per_epoch(); results are JSON plus a Markdown table on stdout.
 """
@@ -24,7 +24,6 @@ from hdrnn.runner import machine, measure
 from hdrnn.runner.atomic import write_json
 
 SIZES = [[30], [128]]
-EPOCHS = 3
 SGEMM_N = 2048
 
 
@@ -127,6 +126,7 @@ def main() -> int:
     p.add_argument("--portable", type=Path, required=True, help="bin dir of the default build")
     p.add_argument("--data", type=Path, help="default: hdrnn-data path fashion-mnist")
     p.add_argument("--out", type=Path, default=Path("build/bench-trainers.json"))
+    p.add_argument("--epochs", type=int, default=3, help="per run; the fastest counts")
     a = p.parse_args()
     data = a.data or datasets.path_of("fashion-mnist")
     python = sys.executable
@@ -142,7 +142,7 @@ def main() -> int:
     for name, argv in trainers(a.tuned, a.portable, python).items():
         for hidden in SIZES:
             cmd = argv + ["--data", str(data), "--hidden", ",".join(map(str, hidden)),
-                          "--epochs", str(EPOCHS)]
+                          "--epochs", str(a.epochs)]
             m = measure.run(cmd, timeout=3600, env=env)
             epochs = [e for e in m.events if e.get("event") == "epoch"]
             epoch = min(epochs, key=lambda e: e["train_s"]) if epochs else None
