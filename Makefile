@@ -45,8 +45,8 @@ $(VENV)/.stamp: python/pyproject.toml $(BUILD)/.apt.stamp
 	$(if $(TORCH),$(BIN)/pip install -q '$(TORCH)')
 	@touch $@
 
-# Host builds of the native trainers: portable flags, and host-tuned (-march=native, for
-# bench-trainers and the parity tests of that build; never for a target).
+# Host builds of the native trainers: portable flags, and host-tuned for bench-trainers
+# and that build's parity tests (HDRNN_HOST_TUNE=ON adds -march=native; never a target).
 define cmake_native
 	cmake -S native -B $(1) -DCMAKE_BUILD_TYPE=Release -DHDRNN_WITH_LIBTORCH=ON $(2) \
 		-DCMAKE_PREFIX_PATH="$$($(BIN)/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
