@@ -43,6 +43,7 @@ static void scale_pixels(const uint8_t *restrict img, float *restrict x)
     /* ARMv7 NEON has no division: a table of the same correctly rounded quotients */
     for (int i = 0; i < HDRNN_PIXELS; i++)
         x[i] = pixel_scale[img[i]];
+    return;
 #elif defined(__AVX512F__)
     /* A division costs ~10x a multiply here. q = p * (1/255) is off by at most an ulp;
      * the residual e = p - 255 q is exact in one FMA, and q + e / 255 ~ q + e * (1/255)
@@ -58,12 +59,9 @@ static void scale_pixels(const uint8_t *restrict img, float *restrict x)
         }
         return;
     }
-    for (int i = 0; i < HDRNN_PIXELS; i++)
-        x[i] = (float)img[i] / 255.0f;
-#else
+#endif
     for (int i = 0; i < HDRNN_PIXELS; i++) /* vectorizes; IEEE division, exact */
         x[i] = (float)img[i] / 255.0f;
-#endif
 }
 
 static inline float sigmoid(float z)

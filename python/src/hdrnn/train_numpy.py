@@ -24,24 +24,24 @@ INV255 = F32(255.0)
 ONE = F32(1)
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    # exp(-z) overflows to inf for z < -88 and 1/(1+inf) is the correct 0: silence only
-    # the warning, keep the value.
-    with np.errstate(over="ignore"):
-        return ONE / (ONE + np.exp(-z))
-
-
 def sigmoid_inplace(z: np.ndarray) -> np.ndarray:
-    """z = 1 / (1 + exp(-z)), the same float32 operations as sigmoid(); the caller
-    silences the overflow warning (np.errstate costs microseconds per call)."""
+    """z = 1 / (1 + exp(-z)) in place. exp(-z) overflows to inf for z < -88 and
+    1/(1+inf) is the correct 0: the caller silences that warning (np.errstate costs
+    microseconds per call, so the batch loop enters it once per epoch)."""
     np.negative(z, out=z)
     np.exp(z, out=z)
     z += ONE
     return np.reciprocal(z, out=z)
 
 
-def scale(images_u8: np.ndarray) -> np.ndarray:
-    return images_u8.astype(F32) / INV255
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return sigmoid_inplace(z.copy())
+
+
+def scale(images_u8: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """(float)p / 255.0f: the uint8 pixels cast to float32, then divided in float32."""
+    return np.divide(images_u8, INV255, out=out, dtype=F32)
 
 
 class MatrixNet:
@@ -95,7 +95,7 @@ class MatrixNet:
                 sel = order[s:s + batch]
                 n = len(sel)
                 np.take(images, sel, axis=0, out=pixels[:n])
-                np.divide(pixels[:n], INV255, out=x[:n], dtype=F32)  # (float)p / 255.0f
+                scale(pixels[:n], out=x[:n])
                 self.train_batch(x[:n], labels[sel], lr)
 
     def tensors(self):

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from . import trainer
-from .train_numpy import F32, INV255, sigmoid
+from .train_numpy import F32, scale, sigmoid
 
 
 class SampleNet:
@@ -21,7 +21,7 @@ class SampleNet:
         self.biases = [b.reshape(-1, 1).copy() for _, b in params]
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        a = (images.astype(F32) / INV255).T
+        a = scale(images).T
         for w, b in zip(self.weights, self.biases):
             a = sigmoid(w @ a + b)
         return a.T
@@ -50,7 +50,7 @@ class SampleNet:
         nabla_b = [np.zeros_like(b) for b in self.biases]
         nabla_w = [np.zeros_like(w) for w in self.weights]
         for img, label in zip(images, labels):
-            x = (img.astype(F32) / INV255).reshape(-1, 1)
+            x = scale(img).reshape(-1, 1)
             dnb, dnw = self.backprop(x, int(label))
             nabla_b = [nb + d for nb, d in zip(nabla_b, dnb)]
             nabla_w = [nw + d for nw, d in zip(nabla_w, dnw)]
