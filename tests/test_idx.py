@@ -6,6 +6,7 @@ import pytest
 from helpers import run
 from corrupt import CORRUPTIONS, make_corrupt, write_small
 from hdrnn import idx
+from hdrnn.errors import DataError
 
 
 def test_roundtrip(tmp_path):
@@ -20,7 +21,7 @@ def test_roundtrip(tmp_path):
 @pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
 def test_corrupt_raises_one_line(tmp_path, kind):
     d, fname, words = make_corrupt(tmp_path, kind)
-    with pytest.raises(idx.DataError) as e:
+    with pytest.raises(DataError) as e:
         idx.load(d)
     msg = str(e.value)
     assert "\n" not in msg and fname in msg and words in msg

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT
-from hdrnn import prng
+from hdrnn import contract, prng
 
 DESIGN_PATH = ROOT.parent / "shared" / "design" / "prng-vectors.json"
 # A copy, so that the vectors are checked in any checkout; test_copy_is_current keeps it
@@ -49,7 +49,7 @@ def test_shuffle_three_epochs(vectors):
 
 
 def test_init_784_30_10(vectors):
-    (w0, b0), (w1, b1) = prng.init_params([30], 1)
+    (w0, b0), (w1, b1) = prng.init_params(contract.layer_sizes([30]), 1)
     assert w0.dtype == np.float32 and w0.shape == (30, 784) and b1.shape == (10,)
     ref = vectors["init_784_30_10_seed1"]
     assert w0[0, 0:3].tolist() == ref["layers.0.weight[0][0:3]"]
@@ -63,5 +63,6 @@ def test_init_784_30_10(vectors):
                                           ([32], 25450), ([128], 101770),
                                           ([32, 16], 25818), ([128, 16], 102714)])
 def test_param_counts(hidden, count):
-    assert prng.param_count(hidden) == count
-    assert sum(w.size + b.size for w, b in prng.init_params(hidden, 1)) == count
+    assert contract.param_count(hidden) == count
+    sizes = contract.layer_sizes(hidden)
+    assert sum(w.size + b.size for w, b in prng.init_params(sizes, 1)) == count

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hdrnn import safetensors_io
-from hdrnn.idx import DataError
+from hdrnn.errors import DataError
 
 st = pytest.importorskip("safetensors.numpy")
 

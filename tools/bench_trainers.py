@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hdrnn import datasets
 from hdrnn.runner import machine, measure
-from hdrnn.runner.atomic import write_json
+from hdrnn.files import write_json
 
 SIZES = [[30], [128]]
 SGEMM_N = 2048

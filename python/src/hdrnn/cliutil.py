@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Callable, NoReturn
 
-from .errors import EXIT_DATA, EXIT_RESOURCE, EXIT_USAGE, UsageError
-from .idx import DataError
+from .errors import EXIT_DATA, EXIT_RESOURCE, EXIT_USAGE, DataError, ResourceError, UsageError
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -29,6 +28,9 @@ def run_main(prog: str, body: Callable[[list[str] | None], int],
     except DataError as e:
         sys.stderr.write(f"{prog}: {e}\n")
         return EXIT_DATA
+    except ResourceError as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return EXIT_RESOURCE
     except MemoryError:
         sys.stderr.write(f"{prog}: out of memory\n")
         return EXIT_RESOURCE

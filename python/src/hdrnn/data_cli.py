@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, idx
+from . import contract, datasets, idx
 from .cliutil import OneLineParser, run_main
 
 
@@ -35,8 +35,9 @@ def _main(argv: list[str] | None) -> int:
         print(datasets.path_of(args.name))
     else:
         d = idx.load(args.dir)
+        per_class = np.bincount(d.train.labels, minlength=contract.CLASSES).tolist()
         print(f"{args.dir}: ok, train {len(d.train.labels)}, test {len(d.test.labels)}, "
-              f"train labels per digit {np.bincount(d.train.labels, minlength=10).tolist()}")
+              f"train labels per digit {per_class}")
     return 0
 
 

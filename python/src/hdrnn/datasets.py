@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import idx
-from .idx import DataError
+from .errors import DataError
 
 NAMES = ("mnist-10k", "mnist", "fashion-mnist")
 

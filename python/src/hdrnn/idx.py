@@ -13,20 +13,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .contract import CLASSES, INPUTS
+from .errors import DataError
+from .files import read_file, write_atomic
+
 IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
 ROWS = COLS = 28
 PIXELS = ROWS * COLS
+assert PIXELS == INPUTS
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"
 TEST_IMAGES = "t10k-images-idx3-ubyte"
 TEST_LABELS = "t10k-labels-idx1-ubyte"
 FILENAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-
-
-class DataError(Exception):
-    """Bad or missing data; the message is one line naming the file."""
 
 
 @dataclass
@@ -39,18 +40,6 @@ class Split:
 class Dataset:
     train: Split
     test: Split
-
-
-def read_file(path: Path, what: str = "a file") -> bytes:
-    """The bytes of path; a DataError naming the file when it cannot be read."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not {what}") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror}") from None
 
 
 def _read(path: Path, header_len: int) -> bytes:
@@ -88,10 +77,10 @@ def read_labels(path: Path, limit: int | None = None) -> np.ndarray:
         raise DataError(f"{path}: wrong magic 0x{magic:08x} (labels need 0x{LABELS_MAGIC:08x})")
     _check_size(path, data, 8, count, 1)
     labels = np.frombuffer(data, dtype=np.uint8, count=count, offset=8)
-    bad = np.flatnonzero(labels > 9)
+    bad = np.flatnonzero(labels >= CLASSES)
     if bad.size:
         i = int(bad[0])
-        raise DataError(f"{path}: label {labels[i]} > 9 at index {i}")
+        raise DataError(f"{path}: label {labels[i]} > {CLASSES - 1} at index {i}")
     n = count if limit is None else min(limit, count)
     return labels[:n]
 
@@ -116,24 +105,15 @@ def load(directory: str | os.PathLike, train_limit: int | None = None,
                    read_split(d, TEST_IMAGES, TEST_LABELS, test_limit))
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_images(path: Path, images: np.ndarray) -> None:
     images = np.ascontiguousarray(images, dtype=np.uint8).reshape(-1, PIXELS)
     header = struct.pack(">IIII", IMAGES_MAGIC, images.shape[0], ROWS, COLS)
-    _write_atomic(path, header + images.tobytes())
+    write_atomic(path, [header, images.tobytes()])
 
 
 def write_labels(path: Path, labels: np.ndarray) -> None:
     labels = np.ascontiguousarray(labels, dtype=np.uint8)
-    _write_atomic(path, struct.pack(">II", LABELS_MAGIC, labels.shape[0]) + labels.tobytes())
+    write_atomic(path, [struct.pack(">II", LABELS_MAGIC, labels.shape[0]), labels.tobytes()])
 
 
 def write_dataset(directory: Path, train: Split, test: Split) -> None:

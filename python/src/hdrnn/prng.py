@@ -65,19 +65,10 @@ class SplitMix64:
         return out
 
 
-def layer_sizes(hidden: list[int] | tuple[int, ...]) -> list[int]:
-    return [784, *hidden, 10]
-
-
-def param_count(hidden: list[int] | tuple[int, ...]) -> int:
-    sizes = layer_sizes(hidden)
-    return sum(o * i + o for i, o in zip(sizes[:-1], sizes[1:]))
-
-
-def init_params(hidden, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Initial (weight [out, in], bias [out]) float32 pairs, input layer first."""
+def init_params(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Initial (weight [out, in], bias [out]) float32 pairs for the layer sizes
+    (inputs, hidden..., classes), input layer first."""
     rng = SplitMix64(seed)
-    sizes = layer_sizes(hidden)
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         w = rng.normals(n_out * n_in).astype(np.float32).reshape(n_out, n_in)

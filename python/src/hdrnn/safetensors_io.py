@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .idx import DataError
+from .errors import DataError
+from .files import read_file, write_atomic
 
 
 def save(path: str | os.PathLike, tensors: dict[str, np.ndarray],
@@ -32,24 +33,13 @@ def save(path: str | os.PathLike, tensors: dict[str, np.ndarray],
         header["__metadata__"] = metadata
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the spec allows space padding; keeps data aligned
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text)
-        for b in blobs:
-            f.write(b)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, [struct.pack("<Q", len(text)), text, *blobs])
 
 
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read the float32 tensors of a safetensors file; DataError if it is malformed."""
     path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot read weights: {e.strerror}") from None
+    blob = read_file(path, "a safetensors file")
     try:
         (n,) = struct.unpack_from("<Q", blob)
         header = json.loads(blob[8:8 + n])

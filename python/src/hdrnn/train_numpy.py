@@ -1,6 +1,6 @@
 """hdrnn-numpy: the reference trainer, each mini-batch as float32 matrix products.
 
-Shapes: X [B, 784], A_l [B, n_l]; the weights are kept transposed, Wt_l [n_in, n_out]
+Shapes: X [B, inputs], A_l [B, n_l]; the weights are kept transposed, Wt_l [n_in, n_out]
 (written out as [n_out, n_in]): with batches of 10, OpenBLAS computes X @ Wt and the
 weight gradient A^T @ delta into [n_in, n_out] about twice as fast as the [n_out, n_in]
 forms at 784-128-10 (docs/performance.md). Per batch the buffers are reused and the
@@ -17,10 +17,10 @@ import sys
 
 import numpy as np
 
-from . import trainer
+from . import contract, trainer
 
 F32 = np.float32
-INV255 = F32(255.0)
+PIXEL_MAX = F32(255.0)  # the contract's divisor: (float)p / 255.0f
 ONE = F32(1)
 
 
@@ -41,7 +41,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def scale(images_u8: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """(float)p / 255.0f: the uint8 pixels cast to float32, then divided in float32."""
-    return np.divide(images_u8, INV255, out=out, dtype=F32)
+    return np.divide(images_u8, PIXEL_MAX, out=out, dtype=F32)
 
 
 class MatrixNet:
@@ -49,7 +49,7 @@ class MatrixNet:
         self.wt = [np.ascontiguousarray(w.T) for w, _ in params]
         self.b = [b.copy() for _, b in params]
         self.grad = [np.empty_like(wt) for wt in self.wt]  # a fresh one would be an mmap
-        self.eye = np.eye(10, dtype=F32)
+        self.eye = np.eye(contract.CLASSES, dtype=F32)
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         acts = [x]
@@ -66,7 +66,7 @@ class MatrixNet:
     def train_batch(self, x: np.ndarray, labels: np.ndarray, lr: float) -> None:
         acts = self.forward(x)
         a = acts[-1]
-        delta = a - self.eye[labels]                    # [B, 10]
+        delta = a - self.eye[labels]                    # [B, classes]
         delta *= a
         delta *= ONE - a                                # (a - y) * a * (1 - a)
         step = F32(lr / len(labels))
@@ -100,7 +100,7 @@ class MatrixNet:
 
     def tensors(self):
         params = [(np.ascontiguousarray(wt.T), b) for wt, b in zip(self.wt, self.b)]
-        return trainer.tensors_of(params)                # [n_out, n_in] as the contract
+        return contract.tensors_of(params)               # [n_out, n_in] as the contract
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 Back-propagation runs one sample at a time on column vectors and the batch's gradients
 are summed in a Python loop, as in network.py; float32 and the contract's PRNG make it
-comparable with every other trainer. Shapes: x [784, 1], a_l [n_l, 1], W_l [n_out, n_in].
+comparable with every other trainer. Shapes: x [inputs, 1], a_l [n_l, 1], W_l [n_out, n_in].
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from . import trainer
+from . import contract, trainer
 from .train_numpy import F32, scale, sigmoid
 
 
@@ -64,8 +64,8 @@ class SampleNet:
             self.update_mini_batch(images[sel], labels[sel], lr)
 
     def tensors(self):
-        return trainer.tensors_of([(w, b.reshape(-1)) for w, b in zip(self.weights,
-                                                                         self.biases)])
+        return contract.tensors_of([(w, b.reshape(-1)) for w, b in zip(self.weights,
+                                                                          self.biases)])
 
 
 def main(argv: list[str] | None = None) -> int:

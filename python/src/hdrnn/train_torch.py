@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import trainer
+from . import contract, trainer
 from .errors import UsageError
 
 
@@ -39,7 +39,7 @@ class TorchNet:
             layers += [lin, torch.nn.Sigmoid()]
         self.model = torch.nn.Sequential(*layers)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=args.lr)
-        self.eye = torch.eye(10)
+        self.eye = torch.eye(contract.CLASSES)
 
     def _x(self, images_u8):
         # index the uint8 set per batch; only the batch becomes float
@@ -49,7 +49,7 @@ class TorchNet:
         torch = self.torch
         with warnings.catch_warnings():        # the set is read-only and only read here
             warnings.simplefilter("ignore", UserWarning)
-            imgs = torch.from_numpy(images)    # [T, 784] uint8, no copy
+            imgs = torch.from_numpy(images)    # [T, inputs] uint8, no copy
         labs = torch.from_numpy(labels.astype(np.int64))
         idx = torch.from_numpy(order)
         for s in range(0, len(order), batch):
@@ -70,7 +70,7 @@ class TorchNet:
 
     def tensors(self):
         lin = [m for m in self.model if isinstance(m, self.torch.nn.Linear)]
-        return trainer.tensors_of([(m.weight.detach().numpy(), m.bias.detach().numpy())
+        return contract.tensors_of([(m.weight.detach().numpy(), m.bias.detach().numpy())
                                    for m in lin])
 
 

@@ -1,5 +1,6 @@
-"""The trainer contract's command line, output and main loop, shared by the Python
-trainers. A model supplies ``train_epoch`` and ``predict``; this module does the rest."""
+"""The trainer contract's command line, output and epoch loop, shared by the Python
+trainers (docs/contract.md). A model supplies ``train_epoch``, ``predict`` and
+``tensors``; this module does the rest."""
 
 from __future__ import annotations
 
@@ -11,11 +12,9 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from . import idx, prng, safetensors_io
+from . import contract, idx, prng, safetensors_io
 from .cliutil import OneLineParser, run_main
 from .errors import UsageError
-
-EVAL_CHUNK = 1000  # test samples per forward pass: bounds the float copy of the images
 
 
 class Model(Protocol):
@@ -27,29 +26,21 @@ class Model(Protocol):
     def tensors(self) -> dict[str, np.ndarray]: ...
 
 
-def parse_hidden(text: str) -> list[int]:
-    try:
-        sizes = [int(s) for s in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--hidden {text!r}: expected sizes like 30 or 128,16") from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise UsageError(f"--hidden {text!r}: every layer needs at least one neuron")
-    return sizes
-
-
 def _positive_int(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
+    if value is not None and not 1 <= value <= contract.MAX_INT:
         raise UsageError(f"{name} {value}: must be a positive integer")
 
 
 def build_parser(prog: str) -> OneLineParser:
-    p = OneLineParser(prog=prog, description="Train the HDR-NN (see trainer-contract.md).")
+    d = contract.DEFAULTS
+    p = OneLineParser(prog=prog, description="Train the HDR-NN (see docs/contract.md).")
     p.add_argument("--data", required=True, help="directory with the four MNIST IDX files")
-    p.add_argument("--hidden", default="30", help="hidden sizes, e.g. 30 or 128,16")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch", type=int, default=10)
-    p.add_argument("--lr", type=float, default=3.0)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--hidden", default=contract.hidden_arg(d["hidden"]),
+                   help="hidden sizes, e.g. 30 or 128,16")
+    p.add_argument("--epochs", type=int, default=d["epochs"])
+    p.add_argument("--batch", type=int, default=d["batch"])
+    p.add_argument("--lr", type=float, default=d["lr"])
+    p.add_argument("--seed", type=int, default=d["seed"])
     p.add_argument("--train-limit", type=int)
     p.add_argument("--test-limit", type=int)
     p.add_argument("--weights-out")
@@ -62,14 +53,14 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
     if extra:
         extra(p)
     a = p.parse_args(argv)
-    a.hidden = parse_hidden(a.hidden)
+    a.hidden = contract.parse_hidden(a.hidden)
     for name in ("batch", "train_limit", "test_limit"):
         _positive_int("--" + name.replace("_", "-"), getattr(a, name))
-    if a.epochs < 0:  # 0 is allowed: it writes the initial weights (parity tests)
+    if not 0 <= a.epochs <= contract.MAX_INT:  # 0 writes the initial weights (parity tests)
         raise UsageError(f"--epochs {a.epochs}: must be 0 or more")
     if not (math.isfinite(a.lr) and a.lr > 0):
         raise UsageError(f"--lr {a.lr}: must be a positive finite number")
-    if not 0 <= a.seed < 2 ** 63:
+    if not 0 <= a.seed < contract.MAX_SEED:
         raise UsageError(f"--seed {a.seed}: must be in [0, 2^63)")
     return a
 
@@ -80,11 +71,11 @@ def emit(obj: dict) -> None:
 
 
 def accuracy(model: Model, split: idx.Split) -> int:
-    correct = 0
-    for s in range(0, len(split.labels), EVAL_CHUNK):
-        out = model.predict(split.images[s:s + EVAL_CHUNK])
+    correct, chunk = 0, contract.EVAL_CHUNK
+    for s in range(0, len(split.labels), chunk):
+        out = model.predict(split.images[s:s + chunk])
         # argmax returns the lowest index on ties, as the contract says
-        correct += int(np.count_nonzero(out.argmax(axis=1) == split.labels[s:s + EVAL_CHUNK]))
+        correct += int(np.count_nonzero(out.argmax(axis=1) == split.labels[s:s + chunk]))
     return correct
 
 
@@ -97,10 +88,11 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         t_start = time.monotonic()
         a = parse_args(prog, argv, extra_args)
         data = idx.load(a.data, a.train_limit, a.test_limit)
-        model = make_model(prng.init_params(a.hidden, a.seed), a)
+        sizes = contract.layer_sizes(a.hidden)
+        model = make_model(prng.init_params(sizes, a.seed), a)
         shuffler = prng.Shuffler(len(data.train.labels), a.seed)
         info = {"event": "start", "impl": impl, "hidden": a.hidden,
-                "params": prng.param_count(a.hidden), "train": len(data.train.labels),
+                "params": contract.param_count(a.hidden), "train": len(data.train.labels),
                 "test": len(data.test.labels), "epochs": a.epochs, "batch": a.batch,
                 "lr": a.lr, "seed": a.seed}
         if start_info:
@@ -123,11 +115,3 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         return 0
 
     return run_main(prog, body, argv)
-
-
-def tensors_of(params: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
-    out = {}
-    for i, (w, b) in enumerate(params):
-        out[f"layers.{i}.weight"] = w
-        out[f"layers.{i}.bias"] = b
-    return out

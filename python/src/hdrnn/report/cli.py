@@ -3,12 +3,13 @@ or more hdrnn-run results directories (e.g. a host and a board)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from ..cliutil import OneLineParser, run_main
+from ..contract import network_label
 from ..errors import UsageError
+from ..files import write_text
 from . import figures, tables
 from .load import load
 
@@ -43,9 +44,7 @@ def render(results, out: Path) -> Path:
                tables.side_by_side(results, "wall_s"),
                "### Peak RSS (MiB)\n", tables.side_by_side(results, "max_rss_kib", 1 / 1024)]
     index = out / "index.md"
-    tmp = out / ".index.md.tmp"
-    tmp.write_text("\n".join(md))
-    os.replace(tmp, index)
+    write_text(index, "\n".join(md))
     return index
 
 
@@ -56,7 +55,7 @@ def _accuracy(res) -> str:
     return (f"{len(res.accuracy.get('groups', []))} configuration(s); implementations agree "
             f"within {res.accuracy.get('tolerance', 0) * 100:.1f} pp"
             + ("" if not bad else f" except {len(bad)}: " +
-               "; ".join(f"{tables.htag(b['hidden'])} rep {b['rep']} {b['accuracies']}"
+               "; ".join(f"{network_label(b['hidden'])} rep {b['rep']} {b['accuracies']}"
                          for b in bad)) + ".\n")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..contract import network_label
 from .load import Results, mean, spread
 
 
@@ -69,7 +70,7 @@ def accuracy_per_epoch(results, out: Path) -> list[str]:
             n = min(len(r["epoch_log"]) for r in cell)
             ys = [mean([r["epoch_log"][e]["accuracy"] * 100 for r in cell]) for e in range(n)]
             ax.plot(range(1, n + 1), ys, marker=".", label=impl)
-        ax.set_title("784-" + "-".join(map(str, hidden)) + "-10", fontsize=9)
+        ax.set_title(network_label(hidden), fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("accuracy (%)", fontsize=8)
         ax.grid(True, alpha=0.3)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..idx import DataError, read_file
+from ..errors import DataError
+from ..files import read_json
 
 RUN_KEYS = {"id": str, "impl": str, "hidden": list, "rep": int, "params": int,
             "status": str, "wall_s": (int, float), "max_rss_kib": int}
@@ -22,7 +22,6 @@ class Results:
     agreement: dict | None = None
     stress: dict | None = None
     accuracy: dict | None = None
-    extra: dict = field(default_factory=dict)
 
     def ok_runs(self) -> list[dict]:
         return [r for r in self.runs if r["status"] == "ok" and r.get("kind") != "stress"]
@@ -36,16 +35,6 @@ class Results:
 
     def cell(self, impl: str, hidden: tuple) -> list[dict]:
         return [r for r in self.ok_runs() if r["impl"] == impl and tuple(r["hidden"]) == hidden]
-
-
-def _json(path: Path):
-    data = read_file(path, "a JSON file")
-    try:
-        return json.loads(data.decode())
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file") from None
-    except ValueError as e:
-        raise DataError(f"{path}: not valid JSON ({e})") from None
 
 
 def _check_run(path: Path, run) -> dict:
@@ -68,16 +57,16 @@ def _check_run(path: Path, run) -> dict:
 def load(path: Path) -> Results:
     if not path.is_dir():
         raise DataError(f"{path}: not a results directory")
-    session = _json(path / "session.json")
+    session = read_json(path / "session.json")
     if not isinstance(session, dict) or "machine" not in session:
         raise DataError(f"{path / 'session.json'}: not an hdrnn-run session (no 'machine')")
-    runs = [_check_run(p, _json(p)) for p in sorted((path / "runs").glob("*.json"))]
+    runs = [_check_run(p, read_json(p)) for p in sorted((path / "runs").glob("*.json"))]
     if not runs:
         raise DataError(f"{path / 'runs'}: no run results")
     opt = {}
     for name in ("agreement", "stress", "accuracy"):
         f = path / f"{name}.json"
-        opt[name] = _json(f) if f.exists() else None
+        opt[name] = read_json(f) if f.exists() else None
     label = session.get("label") or session["machine"].get("machine") or path.name
     return Results(path, f"{label} ({path.name})", session, runs, **opt)
 

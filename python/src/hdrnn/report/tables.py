@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import itertools
 
+from ..contract import network_label
 from .load import Results, mean, spread
-
-
-def htag(hidden) -> str:
-    return "784-" + "-".join(map(str, hidden)) + "-10"
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -28,7 +25,7 @@ def summary(res: Results) -> str:
             wall = [r["wall_s"] for r in cell]
             rss = [r["max_rss_kib"] / 1024 for r in cell]
             acc = [r["final_accuracy"] * 100 for r in cell]
-            rows.append([htag(hidden), params, impl, len(cell), f"{mean(acc):.2f}",
+            rows.append([network_label(hidden), params, impl, len(cell), f"{mean(acc):.2f}",
                          f"{mean(wall):.3f} ± {spread(wall):.3f}", f"{mean(rss):.1f}"])
     return table(["network", "params", "impl", "runs", "accuracy %", "wall s (mean ± sd)",
                   "peak RSS MiB"], rows)
@@ -52,7 +49,7 @@ def pairwise(res: Results, metric: str) -> str:
             va, vb = mean([r[metric] for r in ca]), mean([r[metric] for r in cb])
             pct, lower = pair_percent(va, vb)
             who = {"a": a, "b": b, "=": "equal"}[lower]
-            rows.append([f"{a} vs {b}", htag(hidden), f"{pct:.1f}", who])
+            rows.append([f"{a} vs {b}", network_label(hidden), f"{pct:.1f}", who])
     return table(["pair", "network", "1 - lower/higher %", "lower"], rows)
 
 
@@ -71,7 +68,8 @@ def side_by_side(results: list[Results], metric: str, scale: float = 1.0) -> str
                 vals.append(mean([r[metric] for r in cell]) * scale if cell else None)
             if all(v is None for v in vals):
                 continue
-            row = [htag(hidden), impl] + [f"{v:.3f}" if v is not None else "-" for v in vals]
+            row = [network_label(hidden), impl] + [f"{v:.3f}" if v is not None else "-"
+                                                    for v in vals]
             if len(results) == 2:
                 row.append(f"{vals[1] / vals[0]:.2f}" if None not in vals and vals[0] else "-")
             rows.append(row)
@@ -81,7 +79,7 @@ def side_by_side(results: list[Results], metric: str, scale: float = 1.0) -> str
 def agreement(res: Results) -> str:
     if not res.agreement or not res.agreement.get("pairs"):
         return "No `--check` runs in this session.\n"
-    rows = [[htag(p["hidden"]), f"{p['a']} vs {p['b']}",
+    rows = [[network_label(p["hidden"]), f"{p['a']} vs {p['b']}",
              f"{p['max_abs']:.3g}" if p.get("max_abs") is not None else "error",
              f"{p['mse']:.3g}" if p.get("mse") is not None else "error"]
             for p in res.agreement["pairs"]]

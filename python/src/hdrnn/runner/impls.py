@@ -9,6 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import contract
+from . import measure
+from .record import child_env
+
 ALL = ["c", "eigen", "libtorch", "numpy", "numpy-sample", "torch"]
 NATIVE = {"c", "eigen", "libtorch"}
 PYTHON_MODULES = {"numpy": "hdrnn.train_numpy", "numpy-sample": "hdrnn.train_numpy_sample",
@@ -53,3 +57,16 @@ def discover(wanted: list[str] | None) -> tuple[list[Impl], list[Impl]]:
     names = wanted or ALL
     found = [find(n) for n in names]
     return [i for i in found if i.argv], [i for i in found if not i.argv]
+
+
+def describe_builds(available: list[Impl], data: Path) -> dict:
+    """Each trainer's build as its start event says on a one-sample run: version,
+    compiler, ISA; or why the probe failed."""
+    out = {}
+    for impl in available:
+        m = measure.run(impl.argv + contract.trainer_argv(data, [2], 0, 1, 3.0, 1, 1, 1),
+                        timeout=300, env=child_env(1))
+        start = contract.find_event(m.events, "start")
+        out[impl.name] = {"argv": impl.argv, **(contract.build_info(start) if start else
+                                               {"probe_error": m.stderr_tail[-300:]})}
+    return out

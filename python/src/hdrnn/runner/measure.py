@@ -153,46 +153,22 @@ def _spawn(argv, out, err, env, preexec) -> tuple[int, int, int]:
 
 def run(argv: list[str], timeout: float, env: dict | None = None,
         mem_limit: MemoryLimit | None = None, perf: bool = False) -> Measurement:
-    """Run argv (no shell) to completion or timeout; never raises for a failing child."""
+    """Run argv to completion or timeout and measure it; never raises for a failing
+    child. argv is exec'd as given (never parsed by a shell); /bin/sh only forks it
+    (see the module's docstring)."""
     with tempfile.TemporaryDirectory(prefix="hdrnn-run-") as tmp:
         out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
         perf_path = Path(tmp) / "perf"
         if perf:
             argv = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS),
                     "-o", str(perf_path), "--"] + argv
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            pid, group, gate = _spawn(argv, out, err, env,
-                                      mem_limit.apply_in_child if mem_limit else None)
+        try:
+            with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                status, usage, wall, timed_out = _run_child(argv, out, err, env, mem_limit,
+                                                            timeout)
+        finally:
             if mem_limit:
-                mem_limit.attach(pid)
-            start = time.monotonic()
-            if gate >= 0:
-                try:
-                    os.write(gate, b"go\n")
-                except BrokenPipeError:
-                    pass  # it is gone already; wait4 reports how
-                os.close(gate)
-            timed_out = False
-            try:
-                while True:
-                    done, status, usage = os.wait4(pid, os.WNOHANG)
-                    if done:
-                        break
-                    if time.monotonic() - start > timeout:
-                        timed_out = True
-                        os.killpg(group, signal.SIGKILL)
-                        done, status, usage = os.wait4(pid, 0)
-                        break
-                    time.sleep(0.005)
-            except BaseException:
-                # Ctrl-C or SIGTERM of the runner: the trainer runs in its own session,
-                # so it would outlive us; end and reap it before going.
-                os.killpg(group, signal.SIGKILL)
-                os.wait4(pid, 0)
-                raise
-            wall = time.monotonic() - start
-        if mem_limit:
-            mem_limit.release()
+                mem_limit.release()
         code = os.waitstatus_to_exitcode(status)
         sig = signal.Signals(-code).name if code < 0 else None
         events, bad = _parse_stdout(out_path.read_text(errors="replace"))
@@ -203,3 +179,34 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
             max_rss_kib=usage.ru_maxrss,  # KiB on Linux
             events=events, stderr_tail=stderr[-STDERR_TAIL:], bad_stdout=bad,
             perf=_parse_perf(perf_path) if perf and perf_path.exists() else None)
+
+
+def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: float):
+    """Start argv, let it go, wait4 for it: (status, rusage, wall seconds, timed out)."""
+    pid, group, gate = _spawn(argv, out, err, env,
+                              mem_limit.apply_in_child if mem_limit else None)
+    if mem_limit:
+        mem_limit.attach(pid)
+    start = time.monotonic()
+    if gate >= 0:
+        try:
+            os.write(gate, b"go\n")
+        except BrokenPipeError:
+            pass  # it is gone already; wait4 reports how
+        os.close(gate)
+    try:
+        while True:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                return status, usage, time.monotonic() - start, False
+            if time.monotonic() - start > timeout:
+                os.killpg(group, signal.SIGKILL)
+                _, status, usage = os.wait4(pid, 0)
+                return status, usage, time.monotonic() - start, True
+            time.sleep(0.005)
+    except BaseException:
+        # Ctrl-C or SIGTERM of the runner: the trainer runs in its own session, so it
+        # would outlive us; end and reap it before going.
+        os.killpg(group, signal.SIGKILL)
+        os.wait4(pid, 0)
+        raise

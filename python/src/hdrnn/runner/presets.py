@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 
 THESIS_SIZES = [[2], [4], [8], [32], [128], [32, 16], [128, 16]]
 
@@ -20,7 +20,13 @@ class Plan:
     train_limit: int | None = None
     test_limit: int | None = None
     impls: list[str] | None = None  # None: every available implementation
-    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Plan":
+        """The plan a session.json stored; members this version does not know (such as
+        the retired 'extra') are ignored, so older sessions resume."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
     def with_overrides(self, **kw) -> "Plan":
         return replace(self, **{k: v for k, v in kw.items() if v is not None})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..idx import DataError
-from .atomic import write_json
+from ..errors import DataError
+from ..files import read_json, write_json
 
 SESSION = "session.json"
 RUNS = "runs"
@@ -31,13 +31,7 @@ class Session:
 
     @classmethod
     def open(cls, root: Path) -> tuple["Session", dict]:
-        path = root / SESSION
-        try:
-            info = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise DataError(f"{path}: missing file (not a results directory)") from None
-        except ValueError as e:
-            raise DataError(f"{path}: not valid JSON ({e})") from None
+        info = read_json(root / SESSION, "a session file")
         s = cls(root)
         s.runs_dir.mkdir(exist_ok=True)
         s.weights_dir.mkdir(exist_ok=True)
@@ -45,19 +39,13 @@ class Session:
             stale.unlink()  # left by a run killed while writing
         return s, info
 
-    def update_info(self, info: dict) -> None:
-        write_json(self.root / SESSION, info)
-
     def run_path(self, run_id: str) -> Path:
         return self.runs_dir / f"{run_id}.json"
 
     def load_run(self, run_id: str) -> dict | None:
         """The run's record, or None unless its file is complete, valid JSON: only such
         a run counts as done."""
-        try:
-            rec = json.loads(self.run_path(run_id).read_text())
-        except (OSError, ValueError):
-            return None
+        rec = _parse(self.run_path(run_id))
         return rec if isinstance(rec, dict) and rec.get("id") == run_id else None
 
     def done(self, run_id: str) -> bool:
@@ -67,10 +55,8 @@ class Session:
         """Every run file; one that does not parse stands as a run with status corrupt."""
         out = []
         for p in sorted(self.runs_dir.glob("*.json")):
-            try:
-                out.append(json.loads(p.read_text()))
-            except ValueError:
-                out.append({"id": p.stem, "status": "corrupt"})
+            rec = _parse(p)
+            out.append(rec if rec is not None else {"id": p.stem, "status": "corrupt"})
         return out
 
     def save_run(self, record: dict) -> None:
@@ -78,3 +64,11 @@ class Session:
 
     def save(self, name: str, obj) -> None:
         write_json(self.root / name, obj)
+
+
+def _parse(path: Path):
+    """The JSON of a run file, or None when it is missing, unreadable or not JSON."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

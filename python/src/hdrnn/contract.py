@@ -1,0 +1,114 @@
+"""The trainer contract (docs/contract.md) as code: network shape, command-line limits
+and defaults, trainer argv, output events and tensor names. Every Python trainer, the
+runner and the report take these from here; the C trainers from native/common/hdrnn_contract.h.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from .errors import UsageError
+
+# MNIST's shape: the input width and class count of the thesis' network.
+INPUTS = 784
+CLASSES = 10
+
+# Command-line limits, the same in every trainer.
+MAX_HIDDEN_LAYERS = 8
+MAX_LAYER_WIDTH = 1_000_000
+MAX_SEED = 2 ** 63           # seeds are in [0, 2^63)
+MAX_INT = 2 ** 31 - 1        # --epochs, --batch, limits, --threads
+
+# The thesis' settings are the defaults.
+DEFAULTS = {"hidden": [30], "epochs": 30, "batch": 10, "lr": 3.0, "seed": 1}
+
+# Test samples per evaluation step of the epoch loop: bounds the float copy of the test
+# images. A kernel may split a step further (hdrnn-c evaluates in its batch buffers).
+EVAL_CHUNK = 1000
+
+# Members of the start event that describe the run; the others describe the build.
+START_RUN_KEYS = frozenset({"event", "impl", "hidden", "params", "train", "test", "epochs",
+                            "batch", "lr", "seed"})
+
+
+def parse_hidden(text: str) -> list[int]:
+    """'30' or '128,16' -> [30] or [128, 16]; UsageError outside the contract's limits."""
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--hidden {text!r}: expected sizes like 30 or 128,16") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise UsageError(f"--hidden {text!r}: every layer needs at least one neuron")
+    if any(s > MAX_LAYER_WIDTH for s in sizes):
+        raise UsageError(f"--hidden {text!r}: at most {MAX_LAYER_WIDTH} neurons per layer")
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise UsageError(f"--hidden {text!r}: at most {MAX_HIDDEN_LAYERS} hidden layers")
+    return sizes
+
+
+def hidden_arg(hidden: Sequence[int]) -> str:
+    """The --hidden value of a size list: [128, 16] -> '128,16'."""
+    return ",".join(map(str, hidden))
+
+
+def hidden_tag(hidden: Sequence[int]) -> str:
+    """The hidden sizes in file names and run ids: [128, 16] -> '128-16'."""
+    return "-".join(map(str, hidden))
+
+
+def layer_sizes(hidden: Sequence[int], inputs: int = INPUTS,
+                classes: int = CLASSES) -> list[int]:
+    return [inputs, *hidden, classes]
+
+
+def network_label(hidden: Sequence[int], inputs: int = INPUTS, classes: int = CLASSES) -> str:
+    """The network as the thesis names it: [30] -> '784-30-10'."""
+    return hidden_tag(layer_sizes(hidden, inputs, classes))
+
+
+def param_count(hidden: Sequence[int], inputs: int = INPUTS, classes: int = CLASSES) -> int:
+    sizes = layer_sizes(hidden, inputs, classes)
+    return sum(o * i + o for i, o in zip(sizes[:-1], sizes[1:]))
+
+
+def weight_name(layer: int) -> str:
+    return f"layers.{layer}.weight"     # [out, in]
+
+
+def bias_name(layer: int) -> str:
+    return f"layers.{layer}.bias"       # [out]
+
+
+def tensors_of(params: Iterable[tuple]) -> dict:
+    """The contract's safetensors names for (weight [out, in], bias [out]) pairs."""
+    out = {}
+    for i, (w, b) in enumerate(params):
+        out[weight_name(i)] = w
+        out[bias_name(i)] = b
+    return out
+
+
+def trainer_argv(data, hidden: Sequence[int], epochs: int, batch: int, lr: float, seed: int,
+                 train_limit: int | None = None, test_limit: int | None = None) -> list[str]:
+    """The contract's command line for one run (after the trainer's own argv)."""
+    args = ["--data", str(data), "--hidden", hidden_arg(hidden), "--epochs", str(epochs),
+            "--batch", str(batch), "--lr", repr(lr), "--seed", str(seed)]
+    if train_limit:
+        args += ["--train-limit", str(train_limit)]
+    if test_limit:
+        args += ["--test-limit", str(test_limit)]
+    return args
+
+
+def find_event(events: list[dict], name: str) -> dict | None:
+    """The first output event of the given kind ('start', 'done'), or None."""
+    return next((e for e in events if e.get("event") == name), None)
+
+
+def epoch_events(events: list[dict]) -> list[dict]:
+    return [e for e in events if e.get("event") == "epoch"]
+
+
+def build_info(start: dict) -> dict:
+    """What a start event says about the trainer's build (compiler, ISA, versions)."""
+    return {k: v for k, v in start.items() if k not in START_RUN_KEYS}
