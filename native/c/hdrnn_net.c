@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdrnn_idx.h"
 #include "hdrnn_net.h"
+#include "hdrnn_platform.h"
 #include "hdrnn_prng.h"
-#include "hdrnn_status.h"
 #include "hdrnn_vec.h"
 
-#define LANES HDRNN_LANES
+#define LANES HDRNN_VF_LANES
 /* Samples per forward block. A whole batch of 10 with AVX-512 (32 registers): each
  * weight row is then read once per batch, which halves the forward pass's L2 traffic;
  * 5 elsewhere (5 accumulators + row + input fit 16 registers). */
@@ -27,42 +26,6 @@
 #else
 #define BLOCK 5
 #endif
-
-#if defined(__ARM_NEON)
-static float pixel_scale[256]; /* (float)p / 255.0f, exactly as the contract says */
-#elif defined(__AVX512F__)
-#include <immintrin.h>
-static int fma_scale_exact; /* scale_pixels' FMA form verified for all 256 values */
-_Static_assert(HDRNN_PIXELS % 16 == 0, "scale_pixels converts 16 pixels at a time");
-#endif
-
-/* x[i] = (float)img[i] / 255.0f for the 784 pixels of one image. */
-static void scale_pixels(const uint8_t *restrict img, float *restrict x)
-{
-#if defined(__ARM_NEON)
-    /* ARMv7 NEON has no division: a table of the same correctly rounded quotients */
-    for (int i = 0; i < HDRNN_PIXELS; i++)
-        x[i] = pixel_scale[img[i]];
-    return;
-#elif defined(__AVX512F__)
-    /* A division costs ~10x a multiply here. q = p * (1/255) is off by at most an ulp;
-     * the residual e = p - 255 q is exact in one FMA, and q + e / 255 ~ q + e * (1/255)
-     * rounds to the correctly rounded quotient for every p in 0..255 (checked for all
-     * 256 values in hdrnn_net_create, which falls back to the division otherwise). */
-    if (fma_scale_exact) {
-        const __m512 r = _mm512_set1_ps(1.0f / 255.0f), c = _mm512_set1_ps(255.0f);
-        for (int i = 0; i < HDRNN_PIXELS; i += 16) { /* 784 = 49 * 16 */
-            __m512 p = _mm512_cvtepi32_ps(
-                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(img + i))));
-            __m512 q = _mm512_mul_ps(p, r);
-            _mm512_storeu_ps(x + i, _mm512_fmadd_ps(_mm512_fnmadd_ps(q, c, p), r, q));
-        }
-        return;
-    }
-#endif
-    for (int i = 0; i < HDRNN_PIXELS; i++) /* vectorizes; IEEE division, exact */
-        x[i] = (float)img[i] / 255.0f;
-}
 
 static inline float sigmoid(float z)
 {
@@ -97,21 +60,7 @@ hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint6
             goto fail;
     }
     hdrnn_init_params(seed, sizes, n_layers, net->w, net->b);
-#if defined(__ARM_NEON)
-    for (int p = 0; p < 256; p++)
-        pixel_scale[p] = (float)p / 255.0f;
-#elif defined(__AVX512F__)
-    if (!fma_scale_exact) {
-        uint8_t img[HDRNN_PIXELS];
-        float x[HDRNN_PIXELS];
-        for (int i = 0; i < HDRNN_PIXELS; i++)
-            img[i] = (uint8_t)i; /* 0..255 three times, and 0..15 */
-        fma_scale_exact = 1;
-        scale_pixels(img, x);
-        for (int i = 0; i < HDRNN_PIXELS; i++)
-            fma_scale_exact &= x[i] == (float)img[i] / 255.0f;
-    }
-#endif
+    hdrnn_pixel_scaler_init(&net->pixels);
     return net;
 fail:
     hdrnn_net_free(net);
@@ -134,9 +83,9 @@ void hdrnn_net_free(hdrnn_net *net)
 }
 
 /* ROWS weight rows share each load of the BLOCK inputs. With 16 vector registers of
- * 8 floats (AVX) two rows fit (10 accumulators), with 32 (AVX-512) four; with 4-float
- * registers (SSE2, NEON)
- * one 8-lane accumulator is two registers, so one row. Blocking changes no sum. */
+ * 8 floats (AVX) two rows fit (10 accumulators); with 32 (AVX-512) two rows of a whole
+ * batch (20); with 4-float registers (SSE2, NEON) one 8-lane accumulator is two
+ * registers, so one row. Blocking changes no sum. */
 #if defined(__AVX512F__)
 #define ROWS 2 /* with BLOCK 10: 20 accumulators of 32 registers */
 #elif defined(__AVX__)
@@ -145,32 +94,13 @@ void hdrnn_net_free(hdrnn_net *net)
 #define ROWS 1
 #endif
 
-#if defined(__AVX512F__)
-#if ROWS != 2 || BLOCK % 2
+#if defined(__AVX512F__) && (ROWS != 2 || BLOCK % 2)
 #error "forward_layer's 4-sum reduction takes 2 rows x 2 samples"
-#endif
-/* [sum(a), sum(b), sum(c), sum(d)] of four 16-lane vectors in 14 instructions, where
- * four separate reductions take about 40: each 1,280 times per batch at 784-128-10. */
-static inline __m128 hsum4(hdrnn_v8 a, hdrnn_v8 b, hdrnn_v8 c, hdrnn_v8 d)
-{
-    /* 128-bit blocks [a0+a2, a1+a3, b0+b2, b1+b3], then [a, b, c, d] 4 partials each */
-    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4((__m512)a, (__m512)b, 0x44),
-                              _mm512_shuffle_f32x4((__m512)a, (__m512)b, 0xEE));
-    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4((__m512)c, (__m512)d, 0x44),
-                              _mm512_shuffle_f32x4((__m512)c, (__m512)d, 0xEE));
-    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88),
-                             _mm512_shuffle_f32x4(ab, cd, 0xDD));
-    q = _mm512_add_ps(q, _mm512_shuffle_ps(q, q, _MM_SHUFFLE(2, 3, 0, 1)));
-    q = _mm512_add_ps(q, _mm512_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2)));
-    /* every lane of block i now holds sum i: take lane 0 of each block */
-    const __m512i first_lanes = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    return _mm512_castps512_ps128(_mm512_permutexvar_ps(first_lanes, q));
-}
 #endif
 
 /* out[k][o] = b[o] + sum_i in[k][i] * w[o][i] for k < count (pre-activations); each
  * sum in LANES lanes over i (the last n_in % LANES inputs as one zero-padded vector),
- * then v8_hsum. in [count][n_in], w [n_out][n_in], out [count][n_out]. */
+ * then vf_hsum (vf_hsum4 for four at once on AVX-512). in [count][n_in], w [n_out][n_in], out [count][n_out]. */
 static void forward_layer(const float *restrict in, int count, int n_in,
                           const float *restrict w, const float *restrict b, int n_out,
                           float *restrict out)
@@ -184,28 +114,28 @@ static void forward_layer(const float *restrict in, int count, int n_in,
             const float *wr[ROWS];
             for (int r = 0; r < ROWS; r++) /* a short last block repeats its first row */
                 wr[r] = w + (size_t)(o0 + r < n_out ? o0 + r : o0) * n_in;
-            hdrnn_v8 acc[ROWS][BLOCK];
+            hdrnn_vf acc[ROWS][BLOCK];
             for (int r = 0; r < ROWS; r++)
                 for (int j = 0; j < BLOCK; j++)
-                    acc[r][j] = v8_splat(0.0f);
+                    acc[r][j] = vf_splat(0.0f);
             for (int i = 0; i < n_vec; i += LANES) {
-                hdrnn_v8 wv[ROWS];
+                hdrnn_vf wv[ROWS];
                 for (int r = 0; r < ROWS; r++)
-                    wv[r] = v8_load(wr[r] + i);
+                    wv[r] = vf_load(wr[r] + i);
                 for (int j = 0; j < BLOCK; j++) {
-                    hdrnn_v8 xv = v8_load(x[j] + i);
+                    hdrnn_vf xv = vf_load(x[j] + i);
                     for (int r = 0; r < ROWS; r++)
-                        acc[r][j] = v8_madd(acc[r][j], xv, wv[r]);
+                        acc[r][j] = vf_madd(acc[r][j], xv, wv[r]);
                 }
             }
             if (n_vec < n_in) { /* the last inputs, zero-padded: 0 * 0 adds nothing */
-                hdrnn_v8 wv[ROWS];
+                hdrnn_vf wv[ROWS];
                 for (int r = 0; r < ROWS; r++)
-                    wv[r] = v8_load_part(wr[r] + n_vec, n_in - n_vec);
+                    wv[r] = vf_load_part(wr[r] + n_vec, n_in - n_vec);
                 for (int j = 0; j < BLOCK; j++) {
-                    hdrnn_v8 xv = v8_load_part(x[j] + n_vec, n_in - n_vec);
+                    hdrnn_vf xv = vf_load_part(x[j] + n_vec, n_in - n_vec);
                     for (int r = 0; r < ROWS; r++)
-                        acc[r][j] = v8_madd(acc[r][j], xv, wv[r]);
+                        acc[r][j] = vf_madd(acc[r][j], xv, wv[r]);
                 }
             }
 #if defined(__AVX512F__)
@@ -213,7 +143,7 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                 const __m128 bias = _mm_setr_ps(b[o0], b[o0 + 1], b[o0], b[o0 + 1]);
                 for (int j = 0; j < BLOCK; j += 2) {
                     __m128 z = _mm_add_ps(
-                        hsum4(acc[0][j], acc[1][j], acc[0][j + 1], acc[1][j + 1]), bias);
+                        vf_hsum4(acc[0][j], acc[1][j], acc[0][j + 1], acc[1][j + 1]), bias);
                     _mm_storel_pi((__m64 *)(out + (size_t)(k0 + j) * n_out + o0), z);
                     _mm_storeh_pi((__m64 *)(out + (size_t)(k0 + j + 1) * n_out + o0), z);
                 }
@@ -222,7 +152,7 @@ static void forward_layer(const float *restrict in, int count, int n_in,
 #endif
             for (int r = 0; r < ROWS && o0 + r < n_out; r++)
                 for (int j = 0; j < BLOCK && k0 + j < count; j++)
-                    out[(size_t)(k0 + j) * n_out + o0 + r] = v8_hsum(acc[r][j]) + b[o0 + r];
+                    out[(size_t)(k0 + j) * n_out + o0 + r] = vf_hsum(acc[r][j]) + b[o0 + r];
         }
     }
 }
@@ -250,12 +180,15 @@ static void sigmoid_inplace(float *v, size_t n)
         v[i] = sigmoid(v[i]);
 }
 
-static void forward(hdrnn_net *net, const uint8_t *images, const uint32_t *idx, size_t first,
-                    int count)
+/* Activations of every layer for the samples idx[k] (or first + k without idx), k < count. */
+static void forward(hdrnn_net *net, const hdrnn_split *data, const uint32_t *idx,
+                    size_t first, int count)
 {
+    const size_t width = (size_t)net->sizes[0];
     for (int k = 0; k < count; k++)
-        scale_pixels(images + (size_t)(idx ? idx[k] : first + (size_t)k) * HDRNN_PIXELS,
-                     net->act[0] + (size_t)k * HDRNN_PIXELS);
+        hdrnn_scale_pixels(&net->pixels,
+                           data->images + (idx ? idx[k] : first + (size_t)k) * width,
+                           net->act[0] + (size_t)k * width, width);
     for (int l = 0; l < net->n_layers; l++) {
         forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
                       net->sizes[l + 1], net->act[l + 1]);
@@ -275,19 +208,19 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
         const float *ak = a + (size_t)k * n_in;
         float *pk = prev + (size_t)k * n_in;
         for (int i = 0; i < n_vec; i += LANES) {
-            hdrnn_v8 acc = v8_splat(0.0f);
+            hdrnn_vf acc = vf_splat(0.0f);
             for (int o = 0; o < n_out; o++)
-                acc = v8_madd(acc, v8_splat(dk[o]), v8_load(w + (size_t)o * n_in + i));
-            hdrnn_v8 av = v8_load(ak + i);
-            v8_store(pk + i, v8_mul(v8_mul(acc, av), v8_sub(v8_splat(1.0f), av)));
+                acc = vf_madd(acc, vf_splat(dk[o]), vf_load(w + (size_t)o * n_in + i));
+            hdrnn_vf av = vf_load(ak + i);
+            vf_store(pk + i, vf_mul(vf_mul(acc, av), vf_sub(vf_splat(1.0f), av)));
         }
         if (n_vec < n_in) { /* the last inputs as one partial vector */
             const int n = n_in - n_vec;
-            hdrnn_v8 acc = v8_splat(0.0f);
+            hdrnn_vf acc = vf_splat(0.0f);
             for (int o = 0; o < n_out; o++)
-                acc = v8_madd(acc, v8_splat(dk[o]), v8_load_part(w + (size_t)o * n_in + n_vec, n));
-            hdrnn_v8 av = v8_load_part(ak + n_vec, n);
-            v8_store_part(pk + n_vec, v8_mul(v8_mul(acc, av), v8_sub(v8_splat(1.0f), av)), n);
+                acc = vf_madd(acc, vf_splat(dk[o]), vf_load_part(w + (size_t)o * n_in + n_vec, n));
+            hdrnn_vf av = vf_load_part(ak + n_vec, n);
+            vf_store_part(pk + n_vec, vf_mul(vf_mul(acc, av), vf_sub(vf_splat(1.0f), av)), n);
         }
     }
 }
@@ -307,31 +240,31 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
 static void update_rows(const float *restrict d, int count, int n_out, int o0, int rows,
                         const float *restrict a, int n_in, float *restrict w, float step)
 {
-    const hdrnn_v8 vstep = v8_splat(step);
+    const hdrnn_vf vstep = vf_splat(step);
     int i = 0;
     if (rows == TILE_ROWS) {
         for (; i + TILE_VECS * LANES <= n_in; i += TILE_VECS * LANES) {
-            hdrnn_v8 g[TILE_ROWS][TILE_VECS];
+            hdrnn_vf g[TILE_ROWS][TILE_VECS];
             for (int r = 0; r < TILE_ROWS; r++)
                 for (int c = 0; c < TILE_VECS; c++)
-                    g[r][c] = v8_splat(0.0f);
+                    g[r][c] = vf_splat(0.0f);
             for (int k = 0; k < count; k++) {
                 const float *ak = a + (size_t)k * n_in + i;
                 const float *dk = d + (size_t)k * n_out + o0;
-                hdrnn_v8 av[TILE_VECS];
+                hdrnn_vf av[TILE_VECS];
                 for (int c = 0; c < TILE_VECS; c++)
-                    av[c] = v8_load(ak + c * LANES);
+                    av[c] = vf_load(ak + c * LANES);
                 for (int r = 0; r < TILE_ROWS; r++) {
-                    hdrnn_v8 dv = v8_splat(dk[r]);
+                    hdrnn_vf dv = vf_splat(dk[r]);
                     for (int c = 0; c < TILE_VECS; c++)
-                        g[r][c] = v8_madd(g[r][c], dv, av[c]);
+                        g[r][c] = vf_madd(g[r][c], dv, av[c]);
                 }
             }
             for (int r = 0; r < TILE_ROWS; r++) {
                 float *wr = w + (size_t)(o0 + r) * n_in + i;
                 for (int c = 0; c < TILE_VECS; c++)
-                    v8_store(wr + c * LANES,
-                             v8_sub(v8_load(wr + c * LANES), v8_mul(vstep, g[r][c])));
+                    vf_store(wr + c * LANES,
+                             vf_sub(vf_load(wr + c * LANES), vf_mul(vstep, g[r][c])));
             }
         }
     }
@@ -340,19 +273,19 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
         float *wr = w + (size_t)o * n_in;
         int j = i;
         for (; j + LANES <= n_in; j += LANES) {
-            hdrnn_v8 g = v8_splat(0.0f);
+            hdrnn_vf g = vf_splat(0.0f);
             for (int k = 0; k < count; k++)
-                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]),
-                            v8_load(a + (size_t)k * n_in + j));
-            v8_store(wr + j, v8_sub(v8_load(wr + j), v8_mul(vstep, g)));
+                g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
+                            vf_load(a + (size_t)k * n_in + j));
+            vf_store(wr + j, vf_sub(vf_load(wr + j), vf_mul(vstep, g)));
         }
         if (j < n_in) { /* the last inputs as one partial vector */
             const int n = n_in - j;
-            hdrnn_v8 g = v8_splat(0.0f);
+            hdrnn_vf g = vf_splat(0.0f);
             for (int k = 0; k < count; k++)
-                g = v8_madd(g, v8_splat(d[(size_t)k * n_out + o]),
-                            v8_load_part(a + (size_t)k * n_in + j, n));
-            v8_store_part(wr + j, v8_sub(v8_load_part(wr + j, n), v8_mul(vstep, g)), n);
+                g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
+                            vf_load_part(a + (size_t)k * n_in + j, n));
+            vf_store_part(wr + j, vf_sub(vf_load_part(wr + j, n), vf_mul(vstep, g)), n);
         }
     }
 }
@@ -373,20 +306,21 @@ static void update_layer(const float *restrict d, int count, int n_out,
     }
 }
 
-void hdrnn_net_train_batch(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
-                           const uint32_t *idx, int count, double lr)
+void hdrnn_net_train_batch(hdrnn_net *net, const hdrnn_split *train, const uint32_t *idx,
+                           int count, double lr)
 {
-    const int L = net->n_layers;
-    forward(net, images, idx, 0, count);
+    const int L = net->n_layers, classes = net->sizes[L];
+    forward(net, train, idx, 0, count);
 
     /* output delta = (a - y) * a * (1 - a) */
     float *d = net->delta[0];
     const float *a = net->act[L];
     for (int k = 0; k < count; k++) {
-        for (int o = 0; o < 10; o++) {
-            float ak = a[k * 10 + o];
-            float y = (o == labels[idx[k]]) ? 1.0f : 0.0f;
-            d[k * 10 + o] = (ak - y) * ak * (1.0f - ak);
+        const int label = train->labels[idx[k]];
+        for (int o = 0; o < classes; o++) {
+            float ak = a[k * classes + o];
+            float y = (o == label) ? 1.0f : 0.0f;
+            d[k * classes + o] = (ak - y) * ak * (1.0f - ak);
         }
     }
     const float step = (float)(lr / count); /* as the reference: lr / len(batch) in double */
@@ -401,20 +335,22 @@ void hdrnn_net_train_batch(hdrnn_net *net, const uint8_t *images, const uint8_t 
     }
 }
 
-size_t hdrnn_net_evaluate(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
-                          size_t n)
+size_t hdrnn_net_evaluate(hdrnn_net *net, const hdrnn_split *test, size_t first, size_t n)
 {
-    size_t correct = 0;
+    const int classes = net->sizes[net->n_layers];
     const float *out = net->act[net->n_layers];
-    for (size_t s = 0; s < n; s += (size_t)net->max_batch) {
-        int count = (int)(n - s < (size_t)net->max_batch ? n - s : (size_t)net->max_batch);
-        forward(net, images, NULL, s, count);
+    size_t correct = 0;
+    /* within the batch buffers: evaluation needs no memory of its own */
+    for (size_t s = first; s < first + n; s += (size_t)net->max_batch) {
+        const size_t left = first + n - s;
+        const int count = (int)(left < (size_t)net->max_batch ? left : (size_t)net->max_batch);
+        forward(net, test, NULL, s, count);
         for (int k = 0; k < count; k++) {
             int best = 0; /* lowest index wins ties */
-            for (int o = 1; o < 10; o++)
-                if (out[k * 10 + o] > out[k * 10 + best])
+            for (int o = 1; o < classes; o++)
+                if (out[k * classes + o] > out[k * classes + best])
                     best = o;
-            correct += best == labels[s + (size_t)k];
+            correct += best == test->labels[s + (size_t)k];
         }
     }
     return correct;

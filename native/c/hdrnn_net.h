@@ -1,4 +1,4 @@
-/* The HDR-NN in plain C: sigmoid MLP, quadratic cost, mini-batch SGD, float32.
+/* The HDR-NN in C: sigmoid MLP, quadratic cost, mini-batch SGD, float32.
  * A batch is a small row-major matrix: activations [B][n], weights [out][in]. */
 #ifndef HDRNN_NET_H
 #define HDRNN_NET_H
@@ -6,28 +6,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hdrnn_opts.h"
+#include "hdrnn_contract.h"
+#include "hdrnn_idx.h"
+#include "hdrnn_pixels.h"
 
 typedef struct hdrnn_net {
     int n_layers;                          /* weight layers */
-    int sizes[HDRNN_MAX_HIDDEN + 2];       /* 784, hidden..., 10 */
+    int sizes[HDRNN_MAX_LAYERS];           /* inputs, hidden..., classes */
     int max_batch;
-    float *w[HDRNN_MAX_HIDDEN + 1];        /* [out][in] */
-    float *b[HDRNN_MAX_HIDDEN + 1];        /* [out] */
-    float *act[HDRNN_MAX_HIDDEN + 2];      /* [max_batch][sizes[l]]; act[0] is the input */
+    float *w[HDRNN_MAX_LAYERS - 1];        /* [out][in] */
+    float *b[HDRNN_MAX_LAYERS - 1];        /* [out] */
+    float *act[HDRNN_MAX_LAYERS];          /* [max_batch][sizes[l]]; act[0] is the input */
     float *delta[2];                       /* [max_batch][max width], ping-pong */
+    hdrnn_pixel_scaler pixels;
 } hdrnn_net;
 
 /* NULL when out of memory. Weights come from the contract's init stream. */
 hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint64_t seed);
 void hdrnn_net_free(hdrnn_net *net);
 
-/* One SGD step on the samples images[idx[k]] (k < count <= max_batch). */
-void hdrnn_net_train_batch(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
-                           const uint32_t *idx, int count, double lr);
+/* One SGD step on the samples idx[k] of train (k < count <= max_batch). */
+void hdrnn_net_train_batch(hdrnn_net *net, const hdrnn_split *train, const uint32_t *idx,
+                           int count, double lr);
 
-/* Number of correct argmax predictions over n samples. */
-size_t hdrnn_net_evaluate(hdrnn_net *net, const uint8_t *images, const uint8_t *labels,
-                          size_t n);
+/* Number of correct argmax predictions over the test samples [first, first + n). */
+size_t hdrnn_net_evaluate(hdrnn_net *net, const hdrnn_split *test, size_t first, size_t n);
 
 #endif

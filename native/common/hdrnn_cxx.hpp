@@ -1,22 +1,23 @@
-// What the C++ trainers share on top of the C common code: contract exit codes as
-// exceptions, RAII for the data set, weight writing, and main()'s error handling.
+// What the C++ trainers share on top of the C common code: the contract's exit codes as
+// exceptions, and the binding of a network class to the shared epoch loop
+// (hdrnn_train.h). A Net provides
+//   void train_batch(const hdrnn_split &train, const std::uint32_t *idx, int count, double lr);
+//   std::size_t evaluate(const hdrnn_split &test, std::size_t first, std::size_t count);
+//   void params(int layer, const float **weight, const float **bias) const;
 #ifndef HDRNN_CXX_HPP
 #define HDRNN_CXX_HPP
 
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <new>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 extern "C" {
-#include "hdrnn_idx.h"
-#include "hdrnn_opts.h"
+#include "hdrnn_error.h"
 #include "hdrnn_prng.h"
-#include "hdrnn_report.h"
-#include "hdrnn_safetensors.h"
-#include "hdrnn_status.h"
+#include "hdrnn_train.h"
 }
 
 namespace hdrnn {
@@ -27,97 +28,70 @@ struct Failure : std::runtime_error {
     Failure(int c, const std::string &m) : std::runtime_error(m), code(c) {}
 };
 
-struct Dataset {
-    hdrnn_dataset ds{};
-    Dataset() = default;
-    Dataset(const Dataset &) = delete;
-    Dataset &operator=(const Dataset &) = delete;
-    ~Dataset() { hdrnn_dataset_free(&ds); }
-};
-
-// What every trainer does before training: options, FPU set-up, data, layer sizes, the
-// identity order and the shuffle stream (seed + 1).
-struct Setup {
-    hdrnn_opts opts{};
-    const char *fpu = "";
-    Dataset data;
-    std::vector<int> sizes;       // 784, hidden..., 10
-    std::vector<std::uint32_t> order;
-    hdrnn_rng shuffle{};
-
-    // false when --help was asked for (usage printed); throws Failure on bad input
-    bool start(const char *prog, int argc, char **argv, int allow_threads)
-    {
-        hdrnn_error err;
-        if (int rc = hdrnn_opts_parse(&opts, argc, argv, allow_threads, &err))
-            throw Failure(rc, err.msg);
-        if (opts.help) {
-            hdrnn_opts_usage(prog, allow_threads);
-            return false;
-        }
-        fpu = hdrnn_fpu_flush_denormals();
-        if (int rc = hdrnn_dataset_load(&data.ds, opts.data, opts.train_limit,
-                                        opts.test_limit, &err))
-            throw Failure(rc, err.msg);
-        int s[HDRNN_MAX_HIDDEN + 2];
-        const int layers = hdrnn_opts_layer_sizes(&opts, s);
-        sizes.assign(s, s + layers + 1);
-        order.resize(data.ds.train.count);
-        for (std::size_t i = 0; i < order.size(); ++i)
-            order[i] = static_cast<std::uint32_t>(i);
-        hdrnn_rng_init(&shuffle, opts.seed + 1);
-        return true;
-    }
-
-    // The start event; extra: more JSON members after the build info
-    void emit_start(const char *impl, const std::string &extra) const
-    {
-        const std::string all = std::string(hdrnn_build_info()) + ",\"denormals\":\"" + fpu +
-                                "\"" + extra;
-        hdrnn_emit_start(impl, &opts,
-                         hdrnn_param_count(sizes.data(), static_cast<int>(sizes.size()) - 1),
-                         data.ds.train.count, data.ds.test.count, all.c_str());
-    }
-};
-
-// One layer's parameters as contiguous row-major float32: weight [rows x cols], bias [rows].
-struct LayerView {
-    const float *weight;
-    std::size_t rows, cols;
-    const float *bias;
-};
-
-// Write layers.{i}.weight / layers.{i}.bias as safetensors, atomically.
-inline void write_weights(const char *path, const char *impl, const std::vector<LayerView> &layers)
+// fn() with its exceptions turned into an exit code and a one-line err: the kernels are
+// called from C, which exceptions must not cross. Anything but Failure and bad_alloc is a
+// library's resource failure (LibTorch's c10::Error): its first line is kept.
+template <class Fn>
+int status_of(hdrnn_error *err, Fn &&fn) noexcept
 {
-    std::vector<std::string> names;
-    std::vector<hdrnn_tensor> t;
-    names.reserve(2 * layers.size());
-    for (std::size_t l = 0; l < layers.size(); ++l) {
-        names.push_back("layers." + std::to_string(l) + ".weight");
-        t.push_back({names.back().c_str(), layers[l].weight, 2, {layers[l].rows, layers[l].cols}});
-        names.push_back("layers." + std::to_string(l) + ".bias");
-        t.push_back({names.back().c_str(), layers[l].bias, 1, {layers[l].rows, 0}});
+    try {
+        fn();
+        return HDRNN_OK;
+    } catch (const Failure &f) {
+        hdrnn_error_set(err, "%s", f.what());
+        return f.code;
+    } catch (const std::bad_alloc &) {
+        hdrnn_error_set(err, "out of memory");
+        return HDRNN_EXIT_RESOURCE;
+    } catch (const std::exception &e) {
+        const std::string msg = e.what();
+        hdrnn_error_set(err, "%s", msg.substr(0, msg.find('\n')).c_str());
+        return HDRNN_EXIT_RESOURCE;
     }
+}
+
+template <class Net>
+hdrnn_kernels kernels_of(Net &net)
+{
+    hdrnn_kernels k{};
+    k.ctx = &net;
+    k.train_batch = [](void *ctx, const hdrnn_split *train, const std::uint32_t *idx,
+                       int count, double lr, hdrnn_error *err) {
+        return status_of(err, [&] { static_cast<Net *>(ctx)->train_batch(*train, idx, count, lr); });
+    };
+    k.evaluate = [](void *ctx, const hdrnn_split *test, std::size_t first, std::size_t count,
+                    std::size_t *correct, hdrnn_error *err) {
+        return status_of(err,
+                         [&] { *correct = static_cast<Net *>(ctx)->evaluate(*test, first, count); });
+    };
+    k.params = [](const void *ctx, int layer, const float **w, const float **b) {
+        static_cast<const Net *>(ctx)->params(layer, w, b);
+    };
+    return k;
+}
+
+// The shared epoch loop over net; throws Failure when it fails.
+template <class Net>
+void train(hdrnn_run &run, const char *impl, const std::string &extra, Net &net)
+{
+    const hdrnn_kernels k = kernels_of(net);
     hdrnn_error err;
-    if (int rc = hdrnn_safetensors_write(path, t.data(), static_cast<int>(t.size()), impl, &err))
+    if (int rc = hdrnn_run_train(&run, impl, extra.c_str(), &k, &err))
         throw Failure(rc, err.msg);
 }
 
-// Run body() and turn the contract's failures into one line on stderr and an exit code.
+// A trainer's main(): set-up by the shared code, then body(run), which builds the
+// network and calls train(); every failure becomes one line on stderr and an exit code.
 template <class Body>
-int guarded_main(const char *prog, Body body)
+int trainer_main(const char *prog, int argc, char **argv, int allow_threads, Body body)
 {
-    try {
-        return body();
-    } catch (const Failure &f) {
-        std::fprintf(stderr, "%s: %s%s\n", prog, f.code == HDRNN_EXIT_USAGE ? "error: " : "",
-                     f.what());
-        return f.code;
-    } catch (const std::bad_alloc &) {
-        std::fprintf(stderr, "%s: out of memory\n", prog);
-        return HDRNN_EXIT_RESOURCE;
-    }
+    hdrnn_run run;
+    hdrnn_error err;
+    int rc = hdrnn_run_start(&run, prog, argc, argv, allow_threads, &err);
+    if (rc == HDRNN_OK && !run.opts.help)
+        rc = status_of(&err, [&] { body(run); });
+    hdrnn_run_free(&run);
+    return rc ? hdrnn_fail(prog, rc, &err) : 0;
 }
 
 }  // namespace hdrnn

@@ -7,6 +7,10 @@
 #include "hdrnn_idx.h"
 
 #define IMAGES_MAGIC 0x00000803u /* unsigned byte, 3 dimensions */
+#define ROWS 28
+#define COLS 28
+#define PIXELS (ROWS * COLS)
+_Static_assert(PIXELS == HDRNN_INPUTS, "the contract's input width is an MNIST image");
 #define LABELS_MAGIC 0x00000801u /* unsigned byte, 1 dimension */
 
 static uint32_t be32(const uint8_t *p)
@@ -73,20 +77,21 @@ static int read_images(const char *path, size_t limit, uint8_t **out, size_t *co
         hdrnn_error_set(err, "%s: wrong magic 0x%08x (images need 0x%08x)", path, magic,
                         IMAGES_MAGIC);
         rc = HDRNN_EXIT_DATA;
-    } else if (rows != 28 || cols != 28) {
-        hdrnn_error_set(err, "%s: wrong dimensions %ux%u (need 28x28)", path, rows, cols);
+    } else if (rows != ROWS || cols != COLS) {
+        hdrnn_error_set(err, "%s: wrong dimensions %ux%u (need %dx%d)", path, rows, cols, ROWS,
+                        COLS);
         rc = HDRNN_EXIT_DATA;
     } else {
-        rc = check_size(path, size, 16, n, HDRNN_PIXELS, err);
+        rc = check_size(path, size, 16, n, PIXELS, err);
     }
     if (rc == HDRNN_OK) {
         *full_count = n;
         *count = (limit && limit < n) ? limit : n;
-        *out = malloc(*count * HDRNN_PIXELS + 1);
+        *out = malloc(*count * PIXELS + 1);
         if (!*out) {
             hdrnn_error_set(err, "out of memory for %zu images of %s", *count, path);
             rc = HDRNN_EXIT_RESOURCE;
-        } else if (fread(*out, HDRNN_PIXELS, *count, f) != *count) {
+        } else if (fread(*out, PIXELS, *count, f) != *count) {
             hdrnn_error_set(err, "%s: read error", path);
             rc = HDRNN_EXIT_DATA;
         }
@@ -122,8 +127,9 @@ static int read_labels(const char *path, size_t limit, uint8_t **out, size_t *co
             rc = HDRNN_EXIT_DATA;
         } else {
             for (uint32_t i = 0; i < n; i++) {
-                if ((*out)[i] > 9) {
-                    hdrnn_error_set(err, "%s: label %u > 9 at index %u", path, (*out)[i], i);
+                if ((*out)[i] >= HDRNN_CLASSES) {
+                    hdrnn_error_set(err, "%s: label %u > %d at index %u", path, (*out)[i],
+                                    HDRNN_CLASSES - 1, i);
                     rc = HDRNN_EXIT_DATA;
                     break;
                 }
@@ -156,6 +162,7 @@ static int load_split(hdrnn_split *s, const char *dir, const char *images,
         return HDRNN_EXIT_DATA;
     }
     s->count = n_img;
+    s->width = PIXELS;
     return HDRNN_OK;
 }
 
@@ -187,16 +194,17 @@ void hdrnn_dataset_free(hdrnn_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-void hdrnn_prefetch_images(const uint8_t *images, const uint32_t *idx, size_t count)
+void hdrnn_prefetch_images(const hdrnn_split *split, const uint32_t *idx, size_t count)
 {
 #if defined(__GNUC__)
+    const size_t width = (size_t)split->width;
     for (size_t k = 0; k < count; k++) {
-        const uint8_t *img = images + (size_t)idx[k] * HDRNN_PIXELS;
-        for (int off = 0; off < HDRNN_PIXELS; off += 64)
+        const uint8_t *img = split->images + (size_t)idx[k] * width;
+        for (size_t off = 0; off < width; off += 64)
             __builtin_prefetch(img + off, 0, 2);
-        __builtin_prefetch(img + HDRNN_PIXELS - 1, 0, 2);
+        __builtin_prefetch(img + width - 1, 0, 2);
     }
 #else
-    (void)images, (void)idx, (void)count;
+    (void)split, (void)idx, (void)count;
 #endif
 }

@@ -5,18 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hdrnn_status.h"
+#include "hdrnn_error.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define HDRNN_PIXELS 784
-
 typedef struct hdrnn_split {
-    uint8_t *images; /* [count][784] */
-    uint8_t *labels; /* [count], each 0..9 */
+    uint8_t *images; /* [count][width] */
+    uint8_t *labels; /* [count], each below HDRNN_CLASSES */
     size_t count;
+    int width;       /* inputs per sample: rows x cols of the IDX images */
 } hdrnn_split;
 
 typedef struct hdrnn_dataset {
@@ -31,11 +30,11 @@ int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
                        size_t test_limit, hdrnn_error *err);
 void hdrnn_dataset_free(hdrnn_dataset *ds);
 
-/* Ask the cache for images[idx[k]], k < count (the next batch): the training order is
+/* Ask the cache for the images idx[k], k < count (the next batch): the training order is
  * random, so without this each image is a trip to DRAM when its batch starts. The hint
  * asks for L2, not L1: the batch in flight streams the weights through L1 and would
  * evict the prefetched lines before use (measured: pixel conversion 2x faster). */
-void hdrnn_prefetch_images(const uint8_t *images, const uint32_t *idx, size_t count);
+void hdrnn_prefetch_images(const hdrnn_split *split, const uint32_t *idx, size_t count);
 
 #ifdef __cplusplus
 }

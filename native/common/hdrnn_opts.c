@@ -36,8 +36,13 @@ static int parse_hidden(hdrnn_opts *o, const char *text, hdrnn_error *err)
             hdrnn_error_set(err, "--hidden '%s': expected sizes like 30 or 128,16", text);
             return HDRNN_EXIT_USAGE;
         }
-        if (v < 1 || v > 1000000) {
+        if (v < 1) {
             hdrnn_error_set(err, "--hidden '%s': every layer needs at least one neuron", text);
+            return HDRNN_EXIT_USAGE;
+        }
+        if (v > HDRNN_MAX_LAYER_WIDTH) {
+            hdrnn_error_set(err, "--hidden '%s': at most %d neurons per layer", text,
+                            HDRNN_MAX_LAYER_WIDTH);
             return HDRNN_EXIT_USAGE;
         }
         if (o->n_hidden == HDRNN_MAX_HIDDEN) {
@@ -81,12 +86,12 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                      hdrnn_error *err)
 {
     memset(o, 0, sizeof *o);
-    o->hidden[0] = 30;
+    o->hidden[0] = HDRNN_DEFAULT_HIDDEN;
     o->n_hidden = 1;
-    o->epochs = 30;
-    o->batch = 10;
-    o->lr = 3.0;
-    o->seed = 1;
+    o->epochs = HDRNN_DEFAULT_EPOCHS;
+    o->batch = HDRNN_DEFAULT_BATCH;
+    o->lr = HDRNN_DEFAULT_LR;
+    o->seed = HDRNN_DEFAULT_SEED;
     o->threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -169,23 +174,6 @@ void hdrnn_opts_usage(const char *prog, int allow_threads)
     printf("usage: %s --data DIR [--hidden 30 | --hidden 128,16] [--epochs 30] [--batch 10]\n"
            "          [--lr 3.0] [--seed 1] [--train-limit N] [--test-limit N]\n"
            "          [--weights-out FILE] [--quiet]%s\n"
-           "Train the HDR-NN (see trainer-contract.md); JSON lines on stdout.\n",
+           "Train the HDR-NN (see docs/contract.md); JSON lines on stdout.\n",
            prog, allow_threads ? " [--threads N]" : "");
-}
-
-int hdrnn_opts_layer_sizes(const hdrnn_opts *o, int *sizes)
-{
-    sizes[0] = 784;
-    for (int i = 0; i < o->n_hidden; i++)
-        sizes[i + 1] = o->hidden[i];
-    sizes[o->n_hidden + 1] = 10;
-    return o->n_hidden + 1;
-}
-
-long hdrnn_param_count(const int *sizes, int n_layers)
-{
-    long n = 0;
-    for (int l = 0; l < n_layers; l++)
-        n += (long)sizes[l + 1] * sizes[l] + sizes[l + 1];
-    return n;
 }

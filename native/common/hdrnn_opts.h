@@ -1,17 +1,17 @@
-/* The contract's command line, parsed strictly: any bad value is exit 2. */
+/* The contract's command line (docs/contract.md), parsed strictly: any bad value is
+ * exit 2. */
 #ifndef HDRNN_OPTS_H
 #define HDRNN_OPTS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hdrnn_status.h"
+#include "hdrnn_contract.h"
+#include "hdrnn_error.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define HDRNN_MAX_HIDDEN 8
 
 typedef struct hdrnn_opts {
     const char *data;
@@ -34,11 +34,6 @@ typedef struct hdrnn_opts {
 int hdrnn_opts_parse(hdrnn_opts *opts, int argc, char *const *argv, int allow_threads,
                      hdrnn_error *err);
 void hdrnn_opts_usage(const char *prog, int allow_threads);
-
-/* Layer sizes 784, hidden..., 10 into sizes (room for HDRNN_MAX_HIDDEN + 2); returns the
- * number of weight layers. */
-int hdrnn_opts_layer_sizes(const hdrnn_opts *opts, int *sizes);
-long hdrnn_param_count(const int *sizes, int n_layers);
 
 #ifdef __cplusplus
 }

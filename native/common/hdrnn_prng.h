@@ -18,8 +18,8 @@ uint64_t hdrnn_rng_next(hdrnn_rng *rng);
 /* Box-Muller on two consecutive outputs, in double precision. */
 double hdrnn_rng_normal(hdrnn_rng *rng);
 
-/* Fill the parameters of a network with layer sizes sizes[0..n_layers] (784, hidden...,
- * 10) from the init stream: for each layer W [out][in] row-major, then b [out]. */
+/* Fill the parameters of a network with layer sizes sizes[0..n_layers] (inputs,
+ * hidden..., classes) from the init stream: for each layer W [out][in] row-major, then b [out]. */
 void hdrnn_init_params(uint64_t seed, const int *sizes, int n_layers, float *const *weights,
                        float *const *biases);
 

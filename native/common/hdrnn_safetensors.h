@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "hdrnn_status.h"
+#include "hdrnn_error.h"
 
 #ifdef __cplusplus
 extern "C" {

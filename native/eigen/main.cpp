@@ -1,11 +1,11 @@
-// hdrnn-eigen: the HDR-NN trainer in idiomatic Eigen (one Scalar type, float).
-// Samples are columns: X [784 x B], A_l [n_l x B], W_l [n_out x n_in] row-major so that
-// its storage is the safetensors layout.
+// hdrnn-eigen: the HDR-NN trainer in idiomatic Eigen (one Scalar type, float), in the
+// shared epoch loop (native/common/hdrnn_train.h).
+// Samples are columns: X [inputs x B], A_l [n_l x B], W_l [n_out x n_in] row-major so
+// that its storage is the safetensors layout.
 #include <Eigen/Dense>
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -20,8 +20,6 @@ using Weights = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 constexpr Eigen::Index kGemvColumns = 16;  // batches up to this wide: one GEMV per row
 using Images = Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>>;
-
-using hdrnn::Failure;
 
 Matrix sigmoid(const Matrix &z)
 {
@@ -78,6 +76,50 @@ class Network {
         return acts;
     }
 
+    // The kernels the shared loop calls (hdrnn_cxx.hpp).
+    void train_batch(const hdrnn_split &train, const std::uint32_t *idx, int count, double lr)
+    {
+        Matrix x = gather(train, idx, 0, count);  // sets labels_: before binding them below
+        train_batch(std::move(x), labels_, lr);
+    }
+
+    std::size_t evaluate(const hdrnn_split &test, std::size_t first, std::size_t count)
+    {
+        const std::vector<Matrix> acts =
+            forward(gather(test, nullptr, first, static_cast<int>(count)));
+        const Matrix &out = acts.back();
+        std::size_t correct = 0;
+        for (Eigen::Index k = 0; k < out.cols(); ++k) {
+            Eigen::Index best;
+            out.col(k).maxCoeff(&best);  // first maximum: lowest index on ties
+            correct += best == labels_[k];
+        }
+        return correct;
+    }
+
+    void params(int layer, const float **weight, const float **bias) const
+    {
+        *weight = w_[layer].data();
+        *bias = b_[layer].data();
+    }
+
+  private:
+    // The chosen uint8 samples as float columns in [0, 1] (idx[k], or first + k without
+    // idx); their labels into labels_.
+    Matrix gather(const hdrnn_split &data, const std::uint32_t *idx, std::size_t first,
+                  int count)
+    {
+        const Images images(data.images, data.width, static_cast<Eigen::Index>(data.count));
+        Matrix x(data.width, count);
+        labels_ = Eigen::VectorXi(count);
+        for (int k = 0; k < count; ++k) {
+            const Eigen::Index s = idx ? idx[k] : static_cast<Eigen::Index>(first + k);
+            x.col(k) = images.col(s).cast<Scalar>() / Scalar(255);
+            labels_[k] = data.labels[s];
+        }
+        return x;
+    }
+
     void train_batch(Matrix x, const Eigen::Ref<const Eigen::VectorXi> &labels, double lr)
     {
         const std::vector<Matrix> acts = forward(std::move(x));
@@ -102,96 +144,23 @@ class Network {
         }
     }
 
-    const std::vector<Weights> &weights() const { return w_; }
-    const std::vector<Vector> &biases() const { return b_; }
-
-  private:
     std::vector<Weights> w_;
     std::vector<Vector> b_;
+    Eigen::VectorXi labels_;  // of the last gather
 };
 
-// The chosen uint8 columns of the image set as floats in [0, 1], and their labels.
-Matrix gather(const Images &images, const std::uint32_t *idx, std::size_t first, int count,
-              Eigen::VectorXi &labels, const std::uint8_t *label_data)
+void run(hdrnn_run &run)
 {
-    Matrix x(HDRNN_PIXELS, count);
-    labels = Eigen::VectorXi(count);
-    for (int k = 0; k < count; ++k) {
-        const Eigen::Index s = idx ? idx[k] : static_cast<Eigen::Index>(first + k);
-        x.col(k) = images.col(s).cast<Scalar>() / Scalar(255);
-        labels[k] = label_data[s];
-    }
-    return x;
-}
-
-std::size_t evaluate(const Network &net, const hdrnn_split &test, int block)
-{
-    Images images(test.images, HDRNN_PIXELS, static_cast<Eigen::Index>(test.count));
-    Eigen::VectorXi labels;
-    std::size_t correct = 0;
-    for (std::size_t s = 0; s < test.count; s += block) {
-        const int count = static_cast<int>(std::min<std::size_t>(block, test.count - s));
-        const std::vector<Matrix> acts =
-            net.forward(gather(images, nullptr, s, count, labels, test.labels));
-        const Matrix &out = acts.back();
-        for (int k = 0; k < count; ++k) {
-            Eigen::Index best;
-            out.col(k).maxCoeff(&best);  // first maximum: lowest index on ties
-            correct += best == labels[k];
-        }
-    }
-    return correct;
-}
-
-void write_weights(const Network &net, const char *path)
-{
-    std::vector<hdrnn::LayerView> layers;
-    for (std::size_t l = 0; l < net.weights().size(); ++l) {
-        const auto &w = net.weights()[l];
-        layers.push_back({w.data(), static_cast<std::size_t>(w.rows()),
-                          static_cast<std::size_t>(w.cols()), net.biases()[l].data()});
-    }
-    hdrnn::write_weights(path, "eigen", layers);
-}
-
-int run(int argc, char **argv)
-{
-    const double t_start = hdrnn_now();
-    hdrnn::Setup setup;
-    if (!setup.start(kProg, argc, argv, 0))
-        return 0;
-    const hdrnn_opts &o = setup.opts;
-    const hdrnn_split &train = setup.data.ds.train;
-    Network net(setup.sizes, o.seed);
-    setup.emit_start("eigen", ",\"eigen\":\"" + std::to_string(EIGEN_WORLD_VERSION) + "." +
-                                  std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                                  std::to_string(EIGEN_MINOR_VERSION) + "\"");
-    Images images(train.images, HDRNN_PIXELS, static_cast<Eigen::Index>(train.count));
-    Eigen::VectorXi labels;
-    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-        const double t0 = hdrnn_now();
-        hdrnn_shuffle(&setup.shuffle, setup.order.data(), setup.order.size());
-        for (std::size_t s = 0; s < train.count; s += o.batch) {
-            const int count = static_cast<int>(std::min<std::size_t>(o.batch, train.count - s));
-            if (s + count < train.count)  // the next batch, fetched while this one runs
-                hdrnn_prefetch_images(train.images, setup.order.data() + s + count,
-                                      std::min<std::size_t>(o.batch, train.count - s - count));
-            Matrix x = gather(images, setup.order.data() + s, 0, count, labels, train.labels);
-            net.train_batch(std::move(x), labels, o.lr);
-        }
-        const double t1 = hdrnn_now();
-        const std::size_t correct = evaluate(net, setup.data.ds.test, 1000);
-        hdrnn_emit_epoch(epoch, correct, setup.data.ds.test.count, t1 - t0, hdrnn_now() - t1);
-    }
-    if (o.weights_out)
-        write_weights(net, o.weights_out);
-    hdrnn_emit_done(hdrnn_now() - t_start);
-    return 0;
+    Network net(std::vector<int>(run.sizes, run.sizes + run.n_layers + 1), run.opts.seed);
+    hdrnn::train(run, "eigen", "\"eigen\":\"" + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                   std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                   std::to_string(EIGEN_MINOR_VERSION) + "\"",
+                 net);
 }
 
 }  // namespace
 
 int main(int argc, char **argv)
 {
-    return hdrnn::guarded_main(kProg, [&] { return run(argc, argv); });
+    return hdrnn::trainer_main(kProg, argc, argv, 0, run);
 }

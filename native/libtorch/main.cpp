@@ -1,5 +1,5 @@
 // hdrnn-libtorch: the HDR-NN trainer in C++ with LibTorch (ATen, CPU, one thread by
-// default). Initial weights come from the contract's PRNG and are copied into the
+// default), in the shared epoch loop (native/common/hdrnn_train.h). Initial weights come from the contract's PRNG and are copied into the
 // tensors; the uint8 image set is wrapped by one tensor without copying and only each
 // mini-batch becomes float.
 //
@@ -15,7 +15,6 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
-#include <c10/util/Exception.h>
 #include <torch/version.h>
 
 #include <algorithm>
@@ -28,9 +27,7 @@
 namespace {
 
 constexpr const char *kProg = "hdrnn-libtorch";
-constexpr long kEvalChunk = 1000;  // test samples per forward pass
 
-using hdrnn::Failure;
 using at::Tensor;
 
 // A uint8 tensor over data, [rows, cols] or [rows] (cols 0), without copying.
@@ -43,7 +40,7 @@ Tensor u8_tensor(std::uint8_t *data, long rows, long cols = 0)
 // The per-batch buffers seen with `rows` rows: the full batch, or the last, shorter one.
 // Views are made once, not per batch: creating a view is itself a dispatched call.
 struct BatchViews {
-    Tensor idx, pixels, target, ones;  // [rows], [rows, 784] uint8, [rows, 10], [rows]
+    Tensor idx, pixels, target, ones;  // [rows], [rows, inputs] uint8, [rows, classes], [rows]
     std::vector<Tensor> act, delta, delta_t;  // [rows, n_l]; delta_t[l] = delta[l]^T
 };
 
@@ -51,10 +48,14 @@ struct Net {
     std::vector<Tensor> w, w_t, b;  // w[l] [n_{l+1}, n_l], w_t[l] = w[l]^T, b[l] [n_{l+1}]
     BatchViews full;                // the buffers themselves
     BatchViews last;                // views of them for a shorter last batch
+    Tensor images, onehot;          // the training set [T, inputs] uint8 (no copy), [T, classes]
 
-    Net(const std::vector<int> &sizes, std::uint64_t seed, long batch)
+    Net(const std::vector<int> &sizes, std::uint64_t seed, long batch, const hdrnn_split &train)
     {
         const int n = static_cast<int>(sizes.size()) - 1;
+        const long count = static_cast<long>(train.count), classes = sizes[n];
+        images = u8_tensor(train.images, count, train.width);
+        onehot = at::eye(classes).index_select(0, u8_tensor(train.labels, count).to(at::kLong));
         std::vector<std::vector<float>> wv(n), bv(n);
         std::vector<float *> wp, bp;
         for (int l = 0; l < n; ++l) {
@@ -70,8 +71,8 @@ struct Net {
             b.push_back(at::from_blob(bv[l].data(), {sizes[l + 1]}).clone());
         }
         full.idx = at::empty({batch}, at::kLong);
-        full.pixels = at::empty({batch, HDRNN_PIXELS}, at::kByte);
-        full.target = at::empty({batch, 10});
+        full.pixels = at::empty({batch, sizes[0]}, at::kByte);
+        full.target = at::empty({batch, classes});
         full.ones = at::ones({batch});
         for (int l = 0; l <= n; ++l) {
             full.act.push_back(at::empty({batch, sizes[l]}));
@@ -99,9 +100,36 @@ struct Net {
         return v;
     }
 
-    // One mini-batch, v.idx holding its sample indices into images [T, 784] and
-    // onehot [T, 10] (the one-hot targets).
-    void train_batch(BatchViews &v, const Tensor &images, const Tensor &onehot, double lr)
+    // The kernels the shared loop calls (hdrnn_cxx.hpp).
+    void train_batch(const hdrnn_split &, const std::uint32_t *order, int count, double lr)
+    {
+        BatchViews &v = rows(count);
+        std::int64_t *idx = v.idx.data_ptr<std::int64_t>();
+        for (int k = 0; k < count; ++k)  // the batch's indices, no dispatch
+            idx[k] = order[k];
+        train_batch(v, lr);
+    }
+
+    std::size_t evaluate(const hdrnn_split &test, std::size_t first, std::size_t count)
+    {
+        const long s = static_cast<long>(first), e = static_cast<long>(first + count);
+        const Tensor labels = u8_tensor(test.labels, static_cast<long>(test.count));
+        Tensor a = u8_tensor(test.images, static_cast<long>(test.count), test.width)
+                       .slice(0, s, e).to(at::kFloat).div_(255.0);
+        for (std::size_t l = 0; l < w.size(); ++l)
+            a = at::sigmoid(at::addmm(b[l], a, w_t[l]));
+        // argmax returns the first maximal index: the contract's lowest index on ties
+        return a.argmax(1).eq(labels.slice(0, s, e).to(at::kLong)).sum().item<long>();
+    }
+
+    void params(int layer, const float **weight, const float **bias) const
+    {
+        *weight = w[layer].data_ptr<float>();  // contiguous: allocated here, never views
+        *bias = b[layer].data_ptr<float>();
+    }
+
+    // One mini-batch, v.idx holding its sample indices into images and onehot.
+    void train_batch(BatchViews &v, double lr)
     {
         const std::size_t L = w.size();
         at::index_select_out(v.pixels, images, 0, v.idx);
@@ -124,83 +152,24 @@ struct Net {
             b[l].addmv_(v.delta_t[l + 1], v.ones, 1.0, -step);     // b -= step * sum_k d
         }
     }
-
-    std::size_t evaluate(const hdrnn_split &test)
-    {
-        const Tensor images = u8_tensor(test.images, static_cast<long>(test.count), HDRNN_PIXELS);
-        const Tensor labels = u8_tensor(test.labels, static_cast<long>(test.count)).to(at::kLong);
-        std::size_t correct = 0;
-        for (long s = 0; s < static_cast<long>(test.count); s += kEvalChunk) {
-            const long e = std::min<long>(s + kEvalChunk, test.count);
-            Tensor a = images.slice(0, s, e).to(at::kFloat).div_(255.0);
-            for (std::size_t l = 0; l < w.size(); ++l)
-                a = at::sigmoid(at::addmm(b[l], a, w_t[l]));
-            // argmax returns the first maximal index: the contract's lowest index on ties
-            correct += a.argmax(1).eq(labels.slice(0, s, e)).sum().item<long>();
-        }
-        return correct;
-    }
-
-    void write(const char *path) const
-    {
-        std::vector<hdrnn::LayerView> layers;
-        for (std::size_t l = 0; l < w.size(); ++l)  // contiguous: allocated here, never views
-            layers.push_back({w[l].data_ptr<float>(), static_cast<std::size_t>(w[l].size(0)),
-                              static_cast<std::size_t>(w[l].size(1)), b[l].data_ptr<float>()});
-        hdrnn::write_weights(path, "libtorch", layers);
-    }
 };
 
-int run(int argc, char **argv)
+void run(hdrnn_run &run)
 {
-    const double t_start = hdrnn_now();
-    hdrnn::Setup setup;
-    if (!setup.start(kProg, argc, argv, 1))
-        return 0;
-    const hdrnn_opts &o = setup.opts;
-    const hdrnn_split &train = setup.data.ds.train;
-    at::set_num_threads(o.threads);
+    at::set_num_threads(run.opts.threads);
     c10::InferenceMode inference;  // plain tensors: nothing here needs autograd
-    const long batch = std::min<long>(o.batch, std::max<std::size_t>(train.count, 1));
-    Net net(setup.sizes, o.seed, batch);
-    setup.emit_start("libtorch", std::string(",\"libtorch\":\"") + TORCH_VERSION +
-                                     "\",\"threads\":" + std::to_string(o.threads));
-    const long count = static_cast<long>(train.count);
-    const Tensor images = u8_tensor(train.images, count, HDRNN_PIXELS);
-    const Tensor onehot = at::eye(10).index_select(0, u8_tensor(train.labels, count).to(at::kLong));
-    const std::uint32_t *order = setup.order.data();
-    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-        const double t0 = hdrnn_now();
-        hdrnn_shuffle(&setup.shuffle, setup.order.data(), setup.order.size());
-        for (long s = 0; s < count; s += o.batch) {
-            BatchViews &v = net.rows(std::min<long>(o.batch, count - s));
-            std::int64_t *idx = v.idx.data_ptr<std::int64_t>();
-            for (long k = 0; k < v.idx.size(0); ++k)  // the batch's indices, no dispatch
-                idx[k] = order[s + k];
-            net.train_batch(v, images, onehot, o.lr);
-        }
-        const double t1 = hdrnn_now();
-        const std::size_t correct = net.evaluate(setup.data.ds.test);
-        hdrnn_emit_epoch(epoch, correct, setup.data.ds.test.count, t1 - t0, hdrnn_now() - t1);
-    }
-    if (o.weights_out)
-        net.write(o.weights_out);
-    hdrnn_emit_done(hdrnn_now() - t_start);
-    return 0;
+    Net net(std::vector<int>(run.sizes, run.sizes + run.n_layers + 1), run.opts.seed,
+            run.max_batch, run.data.train);
+    hdrnn::train(run, "libtorch", std::string("\"libtorch\":\"") + TORCH_VERSION +
+                                      "\",\"threads\":" + std::to_string(run.opts.threads),
+                 net);
 }
 
 }  // namespace
 
 int main(int argc, char **argv)
 {
-    return hdrnn::guarded_main(kProg, [&] {
-        try {
-            return run(argc, argv);
-        } catch (const c10::Error &e) {  // LibTorch reports allocation failures this way
-            const std::string msg = e.what_without_backtrace();
-            if (msg.find("alloc") != std::string::npos)
-                throw std::bad_alloc();
-            throw Failure(HDRNN_EXIT_RESOURCE, msg.substr(0, msg.find('\n')));
-        }
-    });
+    // LibTorch reports failures (allocation included) as c10::Error, a std::exception:
+    // trainer_main turns it into one line and exit 4.
+    return hdrnn::trainer_main(kProg, argc, argv, 1, run);
 }

@@ -1,65 +1,19 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
 
-#include "hdrnn_report.h"
+#include "hdrnn_platform.h"
 
 double hdrnn_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Shortest %g that reads back to the same double, as Python's repr does. */
-static void fmt_double(char *out, size_t size, double v)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            break;
-    }
-    if (!strpbrk(out, ".eEn"))
-        strncat(out, ".0", size - strlen(out) - 1);
-}
-
-void hdrnn_emit_start(const char *impl, const hdrnn_opts *o, long params, size_t train,
-                      size_t test, const char *extra)
-{
-    char lr[32], hidden[128] = "";
-    size_t n = 0;
-    fmt_double(lr, sizeof lr, o->lr);
-    for (int i = 0; i < o->n_hidden; i++)
-        n += (size_t)snprintf(hidden + n, sizeof hidden - n, "%s%d", i ? "," : "",
-                              o->hidden[i]);
-    printf("{\"event\":\"start\",\"impl\":\"%s\",\"hidden\":[%s],\"params\":%ld,"
-           "\"train\":%zu,\"test\":%zu,\"epochs\":%d,\"batch\":%d,\"lr\":%s,"
-           "\"seed\":%llu%s%s}\n",
-           impl, hidden, params, train, test, o->epochs, o->batch, lr,
-           (unsigned long long)o->seed, extra ? "," : "", extra ? extra : "");
-    fflush(stdout);
-}
-
-void hdrnn_emit_epoch(int epoch, size_t correct, size_t total, double train_s, double eval_s)
-{
-    char acc[32];
-    fmt_double(acc, sizeof acc, (double)correct / (double)total);
-    printf("{\"event\":\"epoch\",\"epoch\":%d,\"correct\":%zu,\"total\":%zu,"
-           "\"accuracy\":%s,\"train_s\":%.6f,\"eval_s\":%.6f}\n",
-           epoch, correct, total, acc, train_s, eval_s);
-    fflush(stdout);
-}
-
-void hdrnn_emit_done(double seconds)
-{
-    printf("{\"event\":\"done\",\"seconds\":%.6f}\n", seconds);
-    fflush(stdout);
 }
 
 const char *hdrnn_fpu_flush_denormals(void)
@@ -122,4 +76,18 @@ const char *hdrnn_build_info(void)
              arch, simd);
 #endif
     return info;
+}
+
+void *hdrnn_alloc(size_t bytes)
+{
+    void *p = NULL;
+    /* 64 bytes: a cache line, and enough for any SIMD width we use */
+    if (posix_memalign(&p, 64, bytes ? bytes : 1) != 0)
+        return NULL;
+    return p;
+}
+
+void hdrnn_free(void *p)
+{
+    free(p);
 }

@@ -1,0 +1,24 @@
+/* The contract's JSON-lines output on stdout: start, epoch and done events. */
+#ifndef HDRNN_EVENTS_H
+#define HDRNN_EVENTS_H
+
+#include <stddef.h>
+
+#include "hdrnn_opts.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* extra: JSON members such as "\"compiler\":\"gcc 12\"" appended to the start event, or
+ * NULL. */
+void hdrnn_emit_start(const char *impl, const hdrnn_opts *opts, long params, size_t train,
+                      size_t test, const char *extra);
+void hdrnn_emit_epoch(int epoch, size_t correct, size_t total, double train_s,
+                      double eval_s);
+void hdrnn_emit_done(double seconds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
