@@ -30,6 +30,12 @@ BAD_ARGS = {
     "seed-neg": ["--seed", "-3"],
     "test-limit-text": ["--test-limit", "1e3"],
     "train-limit-0": ["--train-limit", "0"],
+    # the contract's limits (docs/contract.md), the same in every language
+    "hidden-too-wide": ["--hidden", "1000001"],
+    "hidden-too-deep": ["--hidden", "1,1,1,1,1,1,1,1,1"],
+    "batch-2^31": ["--batch", "2147483648"],
+    "epochs-2^31": ["--epochs", "2147483648"],
+    "seed-2^63": ["--seed", "9223372036854775808"],
 }
 
 
@@ -119,3 +125,15 @@ def test_bad_data_exit_3(impl, kind, tmp_path):
 def test_data_dir_missing_exit_3(impl, tmp_path):
     r = run(trainer_cmd(impl) + ["--data", str(tmp_path / "nope"), "--epochs", "1"])
     assert r.returncode == 3 and "nope" in r.stderr
+
+
+@pytest.mark.parametrize("impl", ["c", "eigen", "libtorch"])
+def test_native_build_names_the_one_version(impl, small):
+    """The version is written once (hdrnn/__init__.py); the native build reads it there."""
+    import importlib.metadata
+
+    import hdrnn
+    r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "0"])
+    assert r.returncode == 0, r.stderr
+    assert _lines(r.stdout)[0]["hdrnn"] == hdrnn.__version__
+    assert importlib.metadata.version("hdrnn") == hdrnn.__version__

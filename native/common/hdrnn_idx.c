@@ -18,9 +18,10 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Open path and read its header; sets *size to the file size. */
-static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, long long *size,
-                      hdrnn_error *err)
+/* Open path, read its header (header_len bytes) and check its magic; sets *size to the
+ * file size and *count to the header's item count. NULL with err set on failure. */
+static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, uint32_t magic,
+                      const char *what, long long *size, uint32_t *count, hdrnn_error *err)
 {
     struct stat st;
     FILE *f = fopen(path, "rb");
@@ -43,7 +44,30 @@ static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, long
         fclose(f);
         return NULL;
     }
+    if (be32(header) != magic) {
+        hdrnn_error_set(err, "%s: wrong magic 0x%08x (%s need 0x%08x)", path, be32(header),
+                        what, magic);
+        fclose(f);
+        return NULL;
+    }
+    *count = be32(header + 4);
     return f;
+}
+
+/* *out = the next count items of item bytes from f (one spare byte, so never 0 bytes). */
+static int read_items(FILE *f, const char *path, size_t count, size_t item, uint8_t **out,
+                      hdrnn_error *err)
+{
+    *out = malloc(count * item + 1);
+    if (!*out) {
+        hdrnn_error_set(err, "out of memory for %zu items of %s", count, path);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    if (fread(*out, item, count, f) != count) {
+        hdrnn_error_set(err, "%s: read error", path);
+        return HDRNN_EXIT_DATA;
+    }
+    return HDRNN_OK;
 }
 
 static int check_size(const char *path, long long size, long long header_len,
@@ -68,77 +92,47 @@ static int read_images(const char *path, size_t limit, uint8_t **out, size_t *co
 {
     uint8_t h[16];
     long long size;
-    FILE *f = open_idx(path, h, sizeof h, &size, err);
+    uint32_t n;
+    FILE *f = open_idx(path, h, sizeof h, IMAGES_MAGIC, "images", &size, &n, err);
     if (!f)
         return HDRNN_EXIT_DATA;
-    uint32_t magic = be32(h), n = be32(h + 4), rows = be32(h + 8), cols = be32(h + 12);
-    int rc = HDRNN_OK;
-    if (magic != IMAGES_MAGIC) {
-        hdrnn_error_set(err, "%s: wrong magic 0x%08x (images need 0x%08x)", path, magic,
-                        IMAGES_MAGIC);
-        rc = HDRNN_EXIT_DATA;
-    } else if (rows != ROWS || cols != COLS) {
+    const uint32_t rows = be32(h + 8), cols = be32(h + 12);
+    int rc;
+    if (rows != ROWS || cols != COLS) {
         hdrnn_error_set(err, "%s: wrong dimensions %ux%u (need %dx%d)", path, rows, cols, ROWS,
                         COLS);
         rc = HDRNN_EXIT_DATA;
     } else {
         rc = check_size(path, size, 16, n, PIXELS, err);
     }
-    if (rc == HDRNN_OK) {
+    if (rc == HDRNN_OK) { /* only the first `limit` images are read */
         *full_count = n;
         *count = (limit && limit < n) ? limit : n;
-        *out = malloc(*count * PIXELS + 1);
-        if (!*out) {
-            hdrnn_error_set(err, "out of memory for %zu images of %s", *count, path);
-            rc = HDRNN_EXIT_RESOURCE;
-        } else if (fread(*out, PIXELS, *count, f) != *count) {
-            hdrnn_error_set(err, "%s: read error", path);
-            rc = HDRNN_EXIT_DATA;
-        }
+        rc = read_items(f, path, *count, PIXELS, out, err);
     }
     fclose(f);
     return rc;
 }
 
-static int read_labels(const char *path, size_t limit, uint8_t **out, size_t *count,
-                       size_t *full_count, hdrnn_error *err)
+/* All n labels of path (every one is checked, whatever the limit) into *out. */
+static int read_labels(const char *path, uint8_t **out, uint32_t *n, hdrnn_error *err)
 {
     uint8_t h[8];
     long long size;
-    FILE *f = open_idx(path, h, sizeof h, &size, err);
+    FILE *f = open_idx(path, h, sizeof h, LABELS_MAGIC, "labels", &size, n, err);
     if (!f)
         return HDRNN_EXIT_DATA;
-    uint32_t magic = be32(h), n = be32(h + 4);
-    int rc = HDRNN_OK;
-    if (magic != LABELS_MAGIC) {
-        hdrnn_error_set(err, "%s: wrong magic 0x%08x (labels need 0x%08x)", path, magic,
-                        LABELS_MAGIC);
-        rc = HDRNN_EXIT_DATA;
-    } else {
-        rc = check_size(path, size, 8, n, 1, err);
-    }
-    if (rc == HDRNN_OK) {
-        *out = malloc((size_t)n + 1);
-        if (!*out) {
-            hdrnn_error_set(err, "out of memory for the labels of %s", path);
-            rc = HDRNN_EXIT_RESOURCE;
-        } else if (fread(*out, 1, n, f) != n) {
-            hdrnn_error_set(err, "%s: read error", path);
-            rc = HDRNN_EXIT_DATA;
-        } else {
-            for (uint32_t i = 0; i < n; i++) {
-                if ((*out)[i] >= HDRNN_CLASSES) {
-                    hdrnn_error_set(err, "%s: label %u > %d at index %u", path, (*out)[i],
-                                    HDRNN_CLASSES - 1, i);
-                    rc = HDRNN_EXIT_DATA;
-                    break;
-                }
-            }
-        }
-        *full_count = n;
-        *count = (limit && limit < n) ? limit : n;
-    }
+    int rc = check_size(path, size, 8, *n, 1, err);
+    if (rc == HDRNN_OK)
+        rc = read_items(f, path, *n, 1, out, err);
     fclose(f);
+    for (uint32_t i = 0; rc == HDRNN_OK && i < *n; i++) {
+        if ((*out)[i] >= HDRNN_CLASSES) {
+            hdrnn_error_set(err, "%s: label %u > %d at index %u", path, (*out)[i],
+                            HDRNN_CLASSES - 1, i);
+            rc = HDRNN_EXIT_DATA;
+        }
+    }
     return rc;
 }
 
@@ -146,18 +140,19 @@ static int load_split(hdrnn_split *s, const char *dir, const char *images,
                       const char *labels, size_t limit, hdrnn_error *err)
 {
     char ip[4096], lp[4096];
-    size_t n_img = 0, n_img_full = 0, n_lab = 0, n_lab_full = 0;
+    size_t n_img = 0, n_img_full = 0;
+    uint32_t n_lab_full = 0;
     snprintf(ip, sizeof ip, "%s/%s", dir, images);
     snprintf(lp, sizeof lp, "%s/%s", dir, labels);
     int rc = read_images(ip, limit, &s->images, &n_img, &n_img_full, err);
     if (rc != HDRNN_OK)
         return rc;
-    rc = read_labels(lp, limit, &s->labels, &n_lab, &n_lab_full, err);
+    rc = read_labels(lp, &s->labels, &n_lab_full, err);
     if (rc != HDRNN_OK)
         return rc;
     /* whole files are compared, before any limit */
     if (n_lab_full != n_img_full) {
-        hdrnn_error_set(err, "%s: %zu labels but %s has %zu images", lp, n_lab_full, ip,
+        hdrnn_error_set(err, "%s: %u labels but %s has %zu images", lp, n_lab_full, ip,
                         n_img_full);
         return HDRNN_EXIT_DATA;
     }

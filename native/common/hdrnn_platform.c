@@ -66,14 +66,17 @@ const char *hdrnn_build_info(void)
 #endif
         ;
 #if defined(__clang__)
-    snprintf(info, sizeof info, "\"compiler\":\"clang %s\",\"arch\":\"%s\",\"simd\":\"%s\"",
-             __clang_version__, arch, simd);
+    snprintf(info, sizeof info,
+             "\"hdrnn\":\"%s\",\"compiler\":\"clang %s\",\"arch\":\"%s\",\"simd\":\"%s\"",
+             HDRNN_VERSION, __clang_version__, arch, simd);
 #elif defined(__GNUC__)
-    snprintf(info, sizeof info, "\"compiler\":\"gcc %d.%d.%d\",\"arch\":\"%s\",\"simd\":\"%s\"",
-             __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, arch, simd);
+    snprintf(info, sizeof info,
+             "\"hdrnn\":\"%s\",\"compiler\":\"gcc %d.%d.%d\",\"arch\":\"%s\",\"simd\":\"%s\"",
+             HDRNN_VERSION, __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, arch, simd);
 #else
-    snprintf(info, sizeof info, "\"compiler\":\"unknown\",\"arch\":\"%s\",\"simd\":\"%s\"",
-             arch, simd);
+    snprintf(info, sizeof info,
+             "\"hdrnn\":\"%s\",\"compiler\":\"unknown\",\"arch\":\"%s\",\"simd\":\"%s\"",
+             HDRNN_VERSION, arch, simd);
 #endif
     return info;
 }

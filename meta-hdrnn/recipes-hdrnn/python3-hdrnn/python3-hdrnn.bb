@@ -12,7 +12,7 @@ SRC_URI = "\
 
 S = "${UNPACKDIR}/python"
 
-inherit python_setuptools_build_meta
+inherit hdrnn_version python_setuptools_build_meta
 
 # The modules the runner and trainers import; no matplotlib (hdrnn-report runs on a host).
 RDEPENDS:${PN} = "\
