@@ -70,11 +70,18 @@ data: $(VENV)/.stamp
 	$(BIN)/hdrnn-data get mnist-10k
 
 # The main job on the offline default: the quick preset on mnist-10k, then the report.
-bench: native data
-	rm -rf $(BUILD)/results/quick
-	PATH=$(CURDIR)/$(BUILD)/native/bin:$(CURDIR)/$(BIN):$$PATH \
-		$(BIN)/hdrnn-run --preset quick --out $(BUILD)/results/quick
-	$(BIN)/hdrnn-report $(BUILD)/results/quick --out $(BUILD)/report/quick
+# On x86 hosts it times the host-tuned build (the portable SSE2 build is the parity
+# reference, not a fair speed figure); the session records which build ran. Every run
+# keeps its own directory: earlier results stay for hdrnn-report compare.
+HOST_ARCH   := $(shell uname -m)
+BENCH_TUNED := $(filter x86_64,$(HOST_ARCH))
+BENCH_BIN   := $(if $(BENCH_TUNED),$(BUILD)/tuned/native/bin,$(BUILD)/native/bin)
+BENCH_STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
+BENCH_OUT   := $(BUILD)/results/quick-$(BENCH_STAMP)
+bench: native $(if $(BENCH_TUNED),native-tuned) data
+	$(BIN)/hdrnn-run --preset quick --native-bin $(BENCH_BIN) \
+		--label quick-$(BENCH_STAMP) --out $(BENCH_OUT)
+	$(BIN)/hdrnn-report $(BENCH_OUT) --out $(BUILD)/report/quick-$(BENCH_STAMP)
 
 # Trainer speed and memory on full-size data (docs/performance.md).
 bench-trainers: native native-tuned

@@ -18,8 +18,10 @@ def need_native():
     trainer_cmd("c")  # skip (or fail under HDRNN_REQUIRE_ALL) without the C trainer
 
 
-def _runs(d):
-    return {p.stem: json.loads(p.read_text()) for p in (d / "runs").glob("*.json")}
+def _runs(d, kind=None):
+    """The run records of a results directory: the timing runs, or those of a kind."""
+    recs = {p.stem: json.loads(p.read_text()) for p in (d / "runs").glob("*.json")}
+    return {k: v for k, v in recs.items() if v.get("kind") == kind}
 
 
 def test_smoke_matrix(mnist10k, tmp_path, need_native):
@@ -44,8 +46,19 @@ def test_smoke_matrix(mnist10k, tmp_path, need_native):
     # images needs a few MiB, far below this Python process's ~40 MiB.
     assert runs["c__h8__r1"]["max_rss_kib"] < 16 * 1024
     assert runs["numpy__h8__r1"]["max_rss_kib"] > runs["c__h8__r1"]["max_rss_kib"]
-    acc = json.loads((out / "accuracy.json").read_text())
-    assert all(g["ok"] for g in acc["groups"])  # one epoch: within 0.5 pp
+    for rec in runs.values():  # what each figure needs (docs/runner.md)
+        assert rec["seed"] == 1 and rec["binary"] and rec["busy"] is False
+        assert rec["train_s"] > 0 and rec["eval_s"] > 0 and rec["startup_s"] >= 0
+        assert rec["train_s"] + rec["eval_s"] + rec["startup_s"] == \
+            pytest.approx(rec["wall_s"], abs=2e-6)
+        assert 0 < rec["rss_anon_peak_kib"] and 0 < rec["rss_file_peak_kib"]
+        assert rec["rss_anon_peak_kib"] + rec["rss_file_peak_kib"] <= rec["max_rss_kib"] + 64
+        assert len(rec["before"]["loadavg"]) == 3 and "governor" in rec["before"]
+    assert runs["c__h8__r1"]["build"] == "portable" and runs["numpy__h8__r1"]["build"] == \
+        "python"
+    agree = json.loads((out / "agreement.json").read_text())  # the quick preset checks
+    assert agree["reference"] == "numpy" and len(agree["rows"]) == 2
+    assert not agree["failures"] and all(r["max_abs"] < r["tolerance"] for r in agree["rows"])
 
 
 def test_failing_run_is_recorded_and_matrix_goes_on(mnist10k, tmp_path, need_native):
@@ -64,7 +77,7 @@ def test_sigkill_then_resume(mnist10k, tmp_path, need_native):
     out = tmp_path / "res"
     cmd = ["hdrnn-run", "--impl", "numpy-sample,c", "--hidden", "8", "--hidden", "16",
            "--hidden", "32", "--reps", "2", "--data", str(mnist10k), "--epochs", "1",
-           "--train-limit", "1500", "--test-limit", "100", "--quiet"]
+           "--train-limit", "1500", "--test-limit", "100", "--quiet", "--no-check"]
     p = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -85,18 +98,173 @@ def test_sigkill_then_resume(mnist10k, tmp_path, need_native):
     assert not [f for f in (out / "runs").iterdir() if f.name.startswith(".")]
 
 
-def test_check_writes_weights_and_agreement(mnist10k, tmp_path, need_native):
+def test_check_writes_weights_and_verdicts(mnist10k, tmp_path, need_native):
     out = tmp_path / "res"
     r = run(["hdrnn-run", "--impl", "c,eigen,numpy", "--hidden", "16", "--data",
-             str(mnist10k), "--out", str(out), "--check", *SMALL])
+             str(mnist10k), "--out", str(out), "--check", "--check-seeds", "2", *SMALL])
     assert r.returncode == 0, r.stderr
     agree = json.loads((out / "agreement.json").read_text())
-    pairs = {(p["a"], p["b"]) for p in agree["pairs"]}
-    assert pairs == {("c", "eigen"), ("c", "numpy"), ("eigen", "numpy")}
-    for p in agree["pairs"]:
-        assert set(p["tensors"]) == {"layers.0.weight", "layers.0.bias", "layers.1.weight",
+    assert {(x["impl"], x["seed"]) for x in agree["rows"]} == \
+        {("c", 1), ("eigen", 1), ("c", agree["seeds"][1]), ("eigen", agree["seeds"][1])}
+    for x in agree["rows"]:
+        assert set(x["tensors"]) == {"layers.0.weight", "layers.0.bias", "layers.1.weight",
                                      "layers.1.bias"}
-        assert 0 <= p["max_abs"] < 1e-4 and 0 <= p["mse"] < 1e-8
+        assert x["ok"] and 0 <= x["max_abs"] < 1e-4
+    checks = list(_runs(out, "check").values())
+    assert len(checks) == 6 and all((out / c["weights"]).is_file() for c in checks)
+
+
+def test_repetitions_draw_their_own_seeds(mnist10k, tmp_path, need_native):
+    from hdrnn.runner.seeds import rep_seed
+    out, same = tmp_path / "res", tmp_path / "same"
+    args = ["--impl", "c", "--hidden", "16", "--data", str(mnist10k), "--epochs", "1",
+            "--reps", "3", "--train-limit", "500", "--test-limit", "500", "--no-check",
+            "--quiet", "--seed", "7"]
+    assert run(["hdrnn-run", *args, "--out", str(out)]).returncode == 0
+    assert run(["hdrnn-run", *args, "--same-seed", "--out", str(same)]).returncode == 0
+    runs = _runs(out)
+    seeds = [runs[f"c__h16__r{k}"]["seed"] for k in (1, 2, 3)]
+    assert seeds == [7, rep_seed(7, 2), rep_seed(7, 3)] and len(set(seeds)) == 3
+    for k, rec in enumerate((runs[f"c__h16__r{k}"] for k in (1, 2, 3)), 1):
+        assert f"--seed\x00{seeds[k - 1]}\x00" in "\x00".join(rec["argv"]) + "\x00"
+    accs = {runs[f"c__h16__r{k}"]["final_accuracy"] for k in (1, 2, 3)}
+    assert len(accs) > 1  # independent seeds: a distribution, not one trajectory
+    same_runs = _runs(same)
+    assert {same_runs[f"c__h16__r{k}"]["seed"] for k in (1, 2, 3)} == {7}
+    assert len({same_runs[f"c__h16__r{k}"]["final_accuracy"] for k in (1, 2, 3)}) == 1
+
+
+def test_repetition_seed_streams_do_not_overlap():
+    """docs/runner.md: the init (and shuffle) streams of repetitions are disjoint windows
+    of 2^40 counters on one sequence; init and shuffle windows stay 1.3e11 apart."""
+    from hdrnn.prng import GOLDEN
+    from hdrnn.runner.seeds import SLOT, rep_seed
+    g_inv = pow(GOLDEN, -1, 1 << 64)
+    for seed in (0, 1, 7, 2 ** 62, 2 ** 63 - 1):
+        offsets = set()
+        for rep in range(1, 200):
+            s = rep_seed(seed, rep)
+            assert 0 <= s < 2 ** 63 and (rep > 1 or s == seed)
+            counter = ((s - seed) * g_inv) % (1 << 64)  # where its window starts
+            assert counter % SLOT == 0
+            offsets.add(counter // SLOT)
+        assert len(offsets) == 199
+    gap = g_inv % SLOT  # the shuffle stream (seed + 1) relative to the init stream
+    assert min(gap, SLOT - gap) > 10 ** 11
+
+
+def test_order_of_runs():
+    from hdrnn.runner.impls import Impl
+    from hdrnn.runner.matrix import jobs
+    from hdrnn.runner.presets import Plan
+    a, b = Impl("c", ["c"]), Impl("eigen", ["e"])
+    plan = Plan("t", [[8], [16]], reps=2, epochs=1, dataset="x")
+    names = [(i.name, h[0], r) for i, h, r in jobs(plan, [a, b])]
+    assert names[:4] == [("c", 8, 1), ("eigen", 8, 1), ("c", 16, 1), ("eigen", 16, 1)]
+    plan.order = "grouped"
+    assert [(i.name, h[0], r) for i, h, r in jobs(plan, [a, b])][:3] == \
+        [("c", 8, 1), ("c", 8, 2), ("c", 16, 1)]
+    plan.order = "random"
+    shuffled = [(i.name, h[0], r) for i, h, r in jobs(plan, [a, b])]
+    assert sorted(shuffled) == sorted(names) and shuffled == \
+        [(i.name, h[0], r) for i, h, r in jobs(plan, [a, b])]
+
+
+def test_warmup_runs_are_not_recorded(mnist10k, tmp_path, need_native):
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c", "--hidden", "8", "--data", str(mnist10k),
+             "--out", str(out), "--warmup", "2", "--no-check", "--epochs", "1", "--reps", "1",
+             "--train-limit", "300", "--test-limit", "200"])
+    assert r.returncode == 0, r.stderr
+    assert "warm-up 1/2 c" in r.stderr and "warm-up 2/2 c" in r.stderr
+    assert list(_runs(out)) == ["c__h8__r1"]
+    assert json.loads((out / "session.json").read_text())["plan"]["warmup"] == 2
+
+
+def test_a_busy_machine_is_flagged(mnist10k, tmp_path, need_native):
+    """A busy loop pinned to the trainer's CPU takes half of it: the run's wall time is
+    then about twice its CPU time, which the runner flags and says."""
+    out = tmp_path / "res"
+    hog = subprocess.Popen(["taskset", "-c", "0", "sh", "-c", "while :; do :; done"])
+    try:
+        r = run(["taskset", "-c", "0", "hdrnn-run", "--impl", "c", "--hidden", "128",
+                 "--data", str(mnist10k), "--out", str(out), "--epochs", "1", "--reps", "1",
+                 "--no-check", "--quiet"])
+    finally:
+        hog.kill()
+        hog.wait()
+    assert r.returncode == 0, r.stderr
+    rec = _runs(out)["c__h128__r1"]
+    assert rec["busy"] is True and rec["wall_s"] > 1.5 * (rec["user_s"] + rec["sys_s"])
+    assert "waited" in r.stderr and "busy machine" in r.stderr
+
+
+def test_time_to_target_accuracy(mnist10k, tmp_path, need_native):
+    for target, reached in (("0.1", True), ("1.0", False)):
+        out = tmp_path / target
+        r = run(["hdrnn-run", "--impl", "c", "--hidden", "16", "--data", str(mnist10k),
+                 "--out", str(out), "--target-accuracy", target, "--no-check", *SMALL[:2],
+                 "--epochs", "2", "--train-limit", "500", "--test-limit", "300", "--quiet"])
+        assert r.returncode == 0, r.stderr
+        rec = _runs(out)["c__h16__r1"]
+        if reached:  # 10 % is reached after the first epoch: its training time
+            assert rec["time_to_target_s"] == rec["epoch_log"][0]["train_s"]
+        else:
+            assert rec["time_to_target_s"] is None
+
+
+def test_threads_reach_torch_and_libtorch(mnist10k, tmp_path):
+    trainer_cmd("torch")
+    trainer_cmd("libtorch")
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "torch,libtorch", "--hidden", "8", "--threads", "2",
+             "--data", str(mnist10k), "--out", str(out), "--no-check", *SMALL])
+    assert r.returncode == 0, r.stderr
+    for rec in _runs(out).values():
+        assert rec["argv"][-2:] == ["--threads", "2"] and rec["start"]["threads"] == 2
+
+
+def test_native_bin_is_the_only_source_of_native_trainers(mnist10k, tmp_path, need_native):
+    from helpers import TUNED_BIN
+    trainer_cmd("c-tuned")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run(["hdrnn-run", "--impl", "c", "--native-bin", str(empty), "--data",
+             str(mnist10k), "--out", str(tmp_path / "x"), *SMALL])
+    assert r.returncode == 4 and "--native-bin" in r.stderr  # no fallback to PATH
+    out = tmp_path / "tuned"
+    r = run(["hdrnn-run", "--impl", "c", "--native-bin", str(TUNED_BIN), "--hidden", "8",
+             "--data", str(mnist10k), "--out", str(out), "--no-check", *SMALL])
+    assert r.returncode == 0, r.stderr
+    rec = _runs(out)["c__h8__r1"]
+    assert rec["binary"] == str((TUNED_BIN / "hdrnn-c").resolve())
+    assert rec["build"] == "host-tuned"
+    trainers = json.loads((out / "session.json").read_text())["trainers"]
+    assert trainers["c"]["build"] == "host-tuned"
+
+
+def test_epochs_0_session(mnist10k, tmp_path, need_native):
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c,numpy", "--hidden", "8", "--data", str(mnist10k),
+             "--out", str(out), "--epochs", "0", "--reps", "1", "--no-check", "--quiet"])
+    assert r.returncode == 0, r.stderr
+    for rec in _runs(out).values():
+        assert rec["status"] == "ok" and rec["final_accuracy"] is None
+        assert rec["train_s"] is None and rec["startup_s"] == rec["wall_s"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--resume", "R", "--reps", "3"], ["--resume", "R", "--threads", "2"],
+    ["--mem-limit", "1G"], ["--start-hidden", "64"], ["stress", "--mem-limit", "1G", "--check"],
+    ["stress", "--mem-limit", "1G", "--reps", "2"], ["--impl", ""], ["--impl", " , "],
+    ["--timeout", "0"], ["--timeout", "nan"], ["--timeout", "-1"], ["--warmup", "-1"],
+    ["--target-accuracy", "1.5"], ["--check-seeds", "0"],
+    ["stress", "--mem-limit", "1G", "--start-hidden", "0"],
+    ["stress", "--mem-limit", "1G", "--start-hidden", "64", "--max-hidden", "32"]])
+def test_ignored_or_bad_options_are_refused(args, tmp_path):
+    r = run(["hdrnn-run", *[str(tmp_path) if a == "R" else a for a in args]])
+    assert r.returncode == 2, (args, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
 def test_stress_finds_the_failing_size(mnist10k, tmp_path, need_native):

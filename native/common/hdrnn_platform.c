@@ -67,16 +67,16 @@ const char *hdrnn_build_info(void)
         ;
 #if defined(__clang__)
     snprintf(info, sizeof info,
-             "\"hdrnn\":\"%s\",\"compiler\":\"clang %s\",\"arch\":\"%s\",\"simd\":\"%s\"",
-             HDRNN_VERSION, __clang_version__, arch, simd);
+             "\"hdrnn\":\"%s\",\"build\":\"%s\",\"compiler\":\"clang %s\",\"arch\":\"%s\",\"simd\":\"%s\"",
+             HDRNN_VERSION, HDRNN_BUILD, __clang_version__, arch, simd);
 #elif defined(__GNUC__)
     snprintf(info, sizeof info,
-             "\"hdrnn\":\"%s\",\"compiler\":\"gcc %d.%d.%d\",\"arch\":\"%s\",\"simd\":\"%s\"",
-             HDRNN_VERSION, __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, arch, simd);
+             "\"hdrnn\":\"%s\",\"build\":\"%s\",\"compiler\":\"gcc %d.%d.%d\",\"arch\":\"%s\",\"simd\":\"%s\"",
+             HDRNN_VERSION, HDRNN_BUILD, __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__, arch, simd);
 #else
     snprintf(info, sizeof info,
-             "\"hdrnn\":\"%s\",\"compiler\":\"unknown\",\"arch\":\"%s\",\"simd\":\"%s\"",
-             HDRNN_VERSION, arch, simd);
+             "\"hdrnn\":\"%s\",\"build\":\"%s\",\"compiler\":\"unknown\",\"arch\":\"%s\",\"simd\":\"%s\"",
+             HDRNN_VERSION, HDRNN_BUILD, arch, simd);
 #endif
     return info;
 }

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, ResourceError
 
 
 def read_file(path: Path, what: str = "a file") -> bytes:
@@ -40,11 +41,22 @@ def temp_name(path: Path) -> Path:
 
 
 def write_atomic(path: str | os.PathLike, chunks) -> None:
-    """Write the byte strings of ``chunks`` to path atomically."""
+    """Write the byte strings of ``chunks`` to path atomically. Only a regular file or a
+    new one is written: never a device, a pipe or a directory, never through a symlink
+    (and the temporary file is created new, O_EXCL | O_NOFOLLOW)."""
     path = Path(path)
-    tmp = temp_name(path)
     try:
-        with open(tmp, "wb") as f:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ResourceError(f"{path}: not a regular file (a link, device, pipe or "
+                            "directory); refusing to replace it")
+    tmp = temp_name(path)
+    tmp.unlink(missing_ok=True)  # left by an earlier process with our pid
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
             for chunk in chunks:
                 f.write(chunk)
             f.flush()

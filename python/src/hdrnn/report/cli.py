@@ -1,5 +1,7 @@
-"""hdrnn-report DIR [DIR2 ...]: the thesis' figures (PNG and SVG) and index.md from one
-or more hdrnn-run results directories (e.g. a host and a board)."""
+"""hdrnn-report DIR [DIR2 ...]: the thesis' figures (PNG and SVG), index.md and runs.csv
+from one or more hdrnn-run results directories (e.g. a host and a board).
+hdrnn-report compare BASE NEW [--fail-above 5%]: exit 1 when training time or peak
+memory regressed beyond noise (a gate for CI)."""
 
 from __future__ import annotations
 
@@ -7,82 +9,122 @@ import sys
 from pathlib import Path
 
 from ..cliutil import OneLineParser, run_main
-from ..contract import network_label
-from ..errors import UsageError
+from ..errors import DataError, UsageError
 from ..files import write_text
+from . import compare as cmp
 from . import figures, tables
-from .load import load
+from .export import write_runs_csv
+from .load import Results, load
 
 PROG = "hdrnn-report"
 
+READING = (
+    "How to read it (docs/runner.md says more): **training time** is the sum of the "
+    "trainer's own per-epoch `train_s` (its monotonic clock): shuffling and mini-batch "
+    "SGD, without start-up (loading, initialisation) and without the test evaluation. "
+    "**Peak RSS** is the trainer process's high-water mark from `wait4`, as GNU time "
+    "reports it; the anonymous / file-backed split is sampled from /proc. The **whole "
+    "process** table is what the thesis measured: wall time from start to exit. Figures "
+    "in brackets are 95 % percentile-bootstrap intervals of the median over the "
+    "repetitions; each repetition trains from its own seed unless the session used "
+    "`--same-seed`.\n")
 
-def render(results, out: Path) -> Path:
+
+def _warnings(res: Results) -> list[str]:
+    out = []
+    emu = res.emulated
+    if emu:
+        out.append(f"**{esc_label(res)}: emulated Cortex-A9, 1 instruction = 1 ns** "
+                   f"({tables.esc(emu.get('description', 'QEMU -icount'))}): times are "
+                   "instruction counts, not board timings.")
+    busy = [r for r in res.timing_runs() if r.get("busy")]
+    if busy:
+        out.append(f"**{esc_label(res)}: {len(busy)} run(s) waited for a CPU** (wall time "
+                   "well above user + sys): a busy machine; their times are not to be "
+                   "trusted (marked in the tables).")
+    if res.agreement and any(not r.get("ok") for r in res.agreement.get("rows", [])):
+        out.append(f"**{esc_label(res)}: the agreement check failed**: some "
+                   "implementation does not compute what the reference does.")
+    return out
+
+
+def esc_label(res: Results) -> str:
+    return tables.esc(res.label)
+
+
+def render(results: list[Results], out: Path) -> Path:
+    if out.is_symlink():
+        raise DataError(f"{out}: is a symbolic link; refusing to write the report through it")
     out.mkdir(parents=True, exist_ok=True)
     figs = [figures.accuracy_vs_params(results, out), figures.accuracy_per_epoch(results, out),
             figures.time_vs_params(results, out), figures.rss_vs_params(results, out)]
     md = ["# HDR-NN training benchmark\n",
-          "Sources: " + ", ".join(f"`{r.path}`" for r in results) + "\n",
-          "Time is the wall time of the whole trainer process (data loading, training, "
-          "evaluation after each epoch); memory is its peak RSS, both from wait4 as GNU "
-          "time reports them.\n"]
-    for f in figs:
-        md.append(f"![{f[0]}]({f[0]})\n")
+          "Sources: " + ", ".join(f"`{tables.esc(r.path)}`" for r in results) + "\n"]
+    md += [f"> {w}\n" for res in results for w in _warnings(res)]
+    md.append(READING)
+    md += [f"![{f[0]}]({f[0]})\n" for f in figs if f]
     for res in results:
-        md += [f"## {res.label}\n", "### Summary\n", tables.summary(res),
-               "### Training time, pairwise (thesis table 6.4)\n",
-               "For each pair and size: 1 - lower/higher, in percent, and which is lower.\n",
-               tables.pairwise(res, "wall_s"),
-               "### Peak memory, pairwise (thesis table 6.5)\n",
-               tables.pairwise(res, "max_rss_kib"),
-               "### Weight agreement (`--check`)\n", tables.agreement(res),
-               "### Accuracy agreement\n", _accuracy(res),
+        md += [f"## {esc_label(res)}\n",
+               "### Training time and memory\n", tables.training(res),
+               "### Training time, implementation x implementation (thesis table 6.4)\n",
+               "Median training time of the row over that of the column.\n",
+               tables.matrix(res, "train_s"),
+               "### Peak memory, implementation x implementation (thesis table 6.5)\n",
+               tables.matrix(res, "max_rss_kib"),
+               "### Accuracy across seeds\n", tables.accuracy(res),
+               "### Whole process (the thesis' measure: start-up and evaluation included)\n",
+               tables.whole_process(res),
+               "### Agreement check\n", tables.agreement(res),
                "### Memory stress\n", tables.stress(res),
-               "### Failed runs\n", _failed(res),
+               "### Failed runs\n", tables.failed(res),
                "### Machine\n", tables.machine(res)]
     if len(results) > 1:
-        md += ["## Side by side\n", "### Wall time (s)\n",
-               tables.side_by_side(results, "wall_s"),
-               "### Peak RSS (MiB)\n", tables.side_by_side(results, "max_rss_kib", 1 / 1024)]
+        md += ["## Side by side\n", "### Training time (s, median)\n",
+               tables.side_by_side(results, "train_s"),
+               "### Peak RSS (MiB, median)\n",
+               tables.side_by_side(results, "max_rss_kib", 1 / 1024)]
+    write_runs_csv(results, out / "runs.csv")
     index = out / "index.md"
     write_text(index, "\n".join(md))
     return index
 
 
-def _accuracy(res) -> str:
-    if not res.accuracy:
-        return "Not computed.\n"
-    bad = res.accuracy.get("disagreements", [])
-    return (f"{len(res.accuracy.get('groups', []))} configuration(s); implementations agree "
-            f"within {res.accuracy.get('tolerance', 0) * 100:.1f} pp"
-            + ("" if not bad else f" except {len(bad)}: " +
-               "; ".join(f"{network_label(b['hidden'])} rep {b['rep']} {b['accuracies']}"
-                         for b in bad)) + ".\n")
-
-
-def _failed(res) -> str:
-    failed = [r for r in res.runs if r["status"] != "ok" and r.get("kind") != "stress"]
-    if not failed:
-        return "None.\n"
-    rows = [[r["id"], r["status"], r.get("signal") or r.get("exit_code"),
-             (r.get("stderr_tail") or "").strip().splitlines()[-1:][0][:100].replace("|", "/")
-             if (r.get("stderr_tail") or "").strip() else ""] for r in failed]
-    return tables.table(["run", "status", "exit", "stderr"], rows)
-
-
-def _main(argv):
-    p = OneLineParser(prog=PROG, description=__doc__)
-    p.add_argument("dirs", nargs="+", type=Path, help="results directories")
-    p.add_argument("--out", type=Path, help="output directory (default: DIR/report)")
-    a = p.parse_args(argv)
-    results = [load(d) for d in a.dirs]
+def _need_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise UsageError("matplotlib is not installed (pip install 'hdrnn[report]'); "
                          "copy the results to a host that has it") from None
+
+
+def _compare(argv) -> int:
+    p = OneLineParser(prog=f"{PROG} compare", description=cmp.__doc__.split("\n\n")[0])
+    p.add_argument("base", type=Path)
+    p.add_argument("new", type=Path)
+    p.add_argument("--fail-above", default="5%", help="threshold, e.g. 5%% (default)")
+    a = p.parse_args(argv)
+    threshold = cmp.parse_threshold(a.fail_above)
+    text, regressions = cmp.compare(load(a.base), load(a.new), threshold)
+    print(text)
+    for line in regressions:
+        print(f"{PROG}: regression: {line}", file=sys.stderr)
+    return 1 if regressions else 0
+
+
+def _main(argv):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        return _compare(argv[1:])
+    p = OneLineParser(prog=PROG, description=__doc__)
+    p.add_argument("dirs", nargs="+", type=Path, help="results directories (or: compare "
+                                                      "BASE NEW)")
+    p.add_argument("--out", type=Path, help="output directory (default: DIR/report)")
+    a = p.parse_args(argv)
+    results = [load(d) for d in a.dirs]
+    _need_matplotlib()
     index = render(results, a.out or a.dirs[0] / "report")
     print(index)
-    print(f"{PROG}: figures and index.md in {index.parent}", file=sys.stderr)
+    print(f"{PROG}: figures, index.md and runs.csv in {index.parent}", file=sys.stderr)
     return 0
 
 

@@ -1,12 +1,22 @@
-"""Markdown tables: the summary, the thesis' pairwise comparisons (6.4 time, 6.5
-memory), weight agreement, stress results, machine info."""
+"""Markdown tables of a report: what each figure is, docs/runner.md says."""
 
 from __future__ import annotations
 
 import itertools
 
 from ..contract import network_label
-from .load import Results, mean, spread
+from .load import Results
+from .stats import median, median_ci
+
+
+def esc(value) -> str:
+    """A table cell: names and labels come from files anyone may have written, so
+    Markdown and HTML specials are escaped and the cell stays on one line."""
+    text = " ".join(str(value).split())
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("[", "\\["),
+                 ("]", "\\]"), ("`", "\\`"), ("$", "\\$")):
+        text = text.replace(a, b)
+    return text
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -15,76 +25,126 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary(res: Results) -> str:
+def with_ci(xs: list[float], fmt: str = "{:.3f}") -> str:
+    """median [95 % interval]; a single run shows its value and n = 1."""
+    ci = median_ci(xs)
+    mid = fmt.format(median(xs))
+    return mid if ci is None else f"{mid} [{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
+
+
+def _values(cell: list[dict], key: str, scale: float = 1.0) -> list[float]:
+    return [r[key] * scale for r in cell if r.get(key) is not None]
+
+
+def _rss_parts(cell: list[dict]) -> str:
+    anon = _values(cell, "rss_anon_peak_kib", 1 / 1024)
+    file = _values(cell, "rss_file_peak_kib", 1 / 1024)
+    return f"{median(anon):.1f} / {median(file):.1f}" if anon and file else "-"
+
+
+def _builds(cell: list[dict]) -> str:
+    return ", ".join(sorted({esc(r.get("build") or "unknown") for r in cell}))
+
+
+def training(res: Results) -> str:
+    """The headline: training time (the trainer's own clock, sum of train_s) and peak
+    memory (wait4), per network and implementation."""
+    rows = []
+    target = None
+    for params, hidden in res.configs():
+        for impl in res.impls():
+            cell = res.cell(impl, hidden)
+            if not cell:
+                continue
+            target = target or next((r.get("target_accuracy") for r in cell
+                                     if r.get("target_accuracy")), None)
+            reached = _values(cell, "time_to_target_s")
+            ttt = (f"{median(reached):.3f} ({len(reached)}/{len(cell)})" if reached
+                   else "not reached")
+            busy = sum(bool(r.get("busy")) for r in cell)
+            rows.append([network_label(hidden), esc(impl), _builds(cell), len(cell),
+                         with_ci(_values(cell, "train_s")), ttt,
+                         with_ci(_values(cell, "max_rss_kib", 1 / 1024), "{:.1f}"),
+                         _rss_parts(cell), busy or ""])
+    if not rows:
+        return "No successful run.\n"
+    what = f"{target * 100:g} %" if target else "the target"
+    return table(["network", "impl", "build", "n", "training s, median [95 % CI]",
+                  f"s to {what} (runs reaching it)", "peak RSS MiB [95 % CI]",
+                  "anon / file MiB", "busy runs"], rows)
+
+
+def accuracy(res: Results) -> str:
+    """Final test accuracy across repetitions (each its own seed unless --same-seed)."""
+    rows = []
+    for params, hidden in res.configs():
+        for impl in res.impls():
+            cell = [r for r in res.cell(impl, hidden) if r.get("final_accuracy") is not None]
+            if cell:
+                acc = [r["final_accuracy"] * 100 for r in cell]
+                seeds = len({r.get("seed") for r in cell})
+                rows.append([network_label(hidden), esc(impl), len(cell), seeds,
+                             f"{median(acc):.2f}", f"{min(acc):.2f}", f"{max(acc):.2f}"])
+    if not rows:
+        return "No run with an evaluated epoch.\n"
+    return table(["network", "impl", "runs", "seeds", "median %", "min %", "max %"], rows)
+
+
+def whole_process(res: Results) -> str:
+    """The thesis' figures: the whole trainer process as GNU time sees it."""
     rows = []
     for params, hidden in res.configs():
         for impl in res.impls():
             cell = res.cell(impl, hidden)
             if not cell:
                 continue
-            wall = [r["wall_s"] for r in cell]
-            rss = [r["max_rss_kib"] / 1024 for r in cell]
-            acc = [r["final_accuracy"] * 100 for r in cell]
-            rows.append([network_label(hidden), params, impl, len(cell), f"{mean(acc):.2f}",
-                         f"{mean(wall):.3f} ± {spread(wall):.3f}", f"{mean(rss):.1f}"])
-    return table(["network", "params", "impl", "runs", "accuracy %", "wall s (mean ± sd)",
-                  "peak RSS MiB"], rows)
+            cpu = [r["user_s"] + r["sys_s"] for r in cell if r.get("user_s") is not None]
+            rows.append([network_label(hidden), params, esc(impl), len(cell),
+                         with_ci(_values(cell, "wall_s")),
+                         f"{median(_values(cell, 'startup_s')):.3f}"
+                         if _values(cell, "startup_s") else "-",
+                         f"{median(_values(cell, 'eval_s')):.3f}"
+                         if _values(cell, "eval_s") else "-",
+                         f"{median(cpu):.3f}" if cpu else "-"])
+    if not rows:
+        return "No successful run.\n"
+    return table(["network", "params", "impl", "n", "wall s, median [95 % CI]",
+                  "start-up s", "evaluation s", "user + sys s"], rows)
 
 
-def pair_percent(a: float, b: float) -> tuple[float, str]:
-    """The thesis' measure: 1 - lower/higher, in percent, and which one is lower."""
-    lo, hi = min(a, b), max(a, b)
-    return (0.0 if hi == 0 else (1 - lo / hi) * 100), ("a" if a < b else "b" if b < a else "=")
-
-
-def pairwise(res: Results, metric: str) -> str:
-    """metric: 'wall_s' (table 6.4) or 'max_rss_kib' (table 6.5)."""
-    impls = res.impls()
-    rows = []
-    for a, b in itertools.combinations(impls, 2):
-        for params, hidden in res.configs():
-            ca, cb = res.cell(a, hidden), res.cell(b, hidden)
-            if not ca or not cb:
-                continue
-            va, vb = mean([r[metric] for r in ca]), mean([r[metric] for r in cb])
-            pct, lower = pair_percent(va, vb)
-            who = {"a": a, "b": b, "=": "equal"}[lower]
-            rows.append([f"{a} vs {b}", network_label(hidden), f"{pct:.1f}", who])
-    return table(["pair", "network", "1 - lower/higher %", "lower"], rows)
-
-
-def side_by_side(results: list[Results], metric: str, scale: float = 1.0) -> str:
-    header = ["network", "impl"] + [r.label for r in results]
-    if len(results) == 2:
-        header.append(f"ratio {results[1].label} / {results[0].label}")
-    configs = sorted(set().union(*[set(r.configs()) for r in results]))
-    impls = sorted(set().union(*[set(r.impls()) for r in results]))
-    rows = []
-    for params, hidden in configs:
-        for impl in impls:
-            vals = []
-            for res in results:
-                cell = res.cell(impl, hidden)
-                vals.append(mean([r[metric] for r in cell]) * scale if cell else None)
-            if all(v is None for v in vals):
-                continue
-            row = [network_label(hidden), impl] + [f"{v:.3f}" if v is not None else "-"
-                                                    for v in vals]
-            if len(results) == 2:
-                row.append(f"{vals[1] / vals[0]:.2f}" if None not in vals and vals[0] else "-")
-            rows.append(row)
-    return table(header, rows)
+def matrix(res: Results, key: str) -> str:
+    """Per network, implementation x implementation: median(row) / median(column)."""
+    out = []
+    for params, hidden in res.configs():
+        meds = {impl: median(_values(res.cell(impl, hidden), key))
+                for impl in res.impls() if _values(res.cell(impl, hidden), key)}
+        if len(meds) < 2:
+            continue
+        names = sorted(meds, key=meds.get)
+        rows = [[f"**{esc(a)}**"] + ["" if a == b else f"{meds[a] / meds[b]:.2f}x"
+                                     if meds[b] else "-" for b in names] for a in names]
+        out.append(f"{network_label(hidden)} (fastest or smallest first)\n\n" +
+                   table([""] + [esc(n) for n in names], rows))
+    return "\n".join(out) if out else "Fewer than two implementations ran.\n"
 
 
 def agreement(res: Results) -> str:
-    if not res.agreement or not res.agreement.get("pairs"):
-        return "No `--check` runs in this session.\n"
-    rows = [[network_label(p["hidden"]), f"{p['a']} vs {p['b']}",
-             f"{p['max_abs']:.3g}" if p.get("max_abs") is not None else "error",
-             f"{p['mse']:.3g}" if p.get("mse") is not None else "error"]
-            for p in res.agreement["pairs"]]
-    return (f"After {res.agreement.get('epochs')} epoch(s); worst tensor per pair.\n\n" +
-            table(["network", "pair", "max abs diff", "mean squared diff"], rows))
+    a = res.agreement
+    if not a or not a.get("rows"):
+        return "Not run in this session (`hdrnn-run --check`).\n"
+    rows = []
+    for r in a["rows"]:
+        diff = r.get("max_abs")
+        rows.append([network_label(r.get("hidden") or [0]), esc(r.get("impl")),
+                     esc(r.get("seed")), f"{diff:.3g}" if isinstance(diff, (int, float))
+                     else esc(r.get("error", "-")), f"{r.get('tolerance', 0):g}",
+                     "ok" if r.get("ok") else "**FAILED**"])
+    bad = sum(not r.get("ok") for r in a["rows"])
+    head = (f"Weights after {a.get('epochs', 1)} epoch on {a.get('train', '?')} samples, "
+            f"same seed, against `{esc(a.get('reference'))}`: "
+            + ("all agree.\n\n" if not bad else f"**{bad} disagree**.\n\n"))
+    return head + table(["network", "impl", "seed", "max abs diff", "tolerance", "verdict"],
+                        rows)
 
 
 def stress(res: Results) -> str:
@@ -92,25 +152,65 @@ def stress(res: Results) -> str:
         return "No stress run in this session.\n"
     rows = []
     for impl, s in sorted(res.stress["impls"].items()):
+        s = s if isinstance(s, dict) else {}
         f = s.get("failure") or {}
+        f = f if isinstance(f, dict) else {}
         how = (f"{f.get('status')} ({f.get('signal') or 'exit ' + str(f.get('exit_code'))}) "
-               f"at hidden {f.get('hidden')}: {(f.get('stderr_tail') or '').strip()[-80:]}"
+               f"at hidden {f.get('hidden')}: {(str(f.get('stderr_tail') or '')).strip()[-80:]}"
                if f else "no failure up to the largest size tried")
-        rows.append([impl, s.get("largest_ok_hidden") or "none", how.replace("|", "/")])
-    return (f"Memory limit {res.stress['mem_limit']} ({res.stress['method']}).\n\n" +
+        rows.append([esc(impl), esc(s.get("largest_ok_hidden") or "none"), esc(how)])
+    return (f"Memory limit {esc(res.stress['mem_limit'])} "
+            f"({esc(res.stress.get('method'))}).\n\n" +
             table(["impl", "largest hidden size trained", "failure"], rows))
+
+
+def failed(res: Results) -> str:
+    bad = [r for r in res.runs if r["status"] != "ok" and r.get("kind") != "stress"]
+    if not bad:
+        return "None.\n"
+    rows = []
+    for r in bad:
+        tail = (str(r.get("stderr_tail") or "")).strip().splitlines()[-1:] or [""]
+        rows.append([esc(r["id"]), r["status"], esc(r.get("signal") or r.get("exit_code")),
+                     esc(tail[0][:100])])
+    return table(["run", "status", "exit", "stderr"], rows)
 
 
 def machine(res: Results) -> str:
     m = res.session["machine"]
     keys = ["cpu_model", "machine", "cores", "mem_total_kib", "kernel", "libc", "python",
             "numpy", "torch", "hdrnn", "git_commit", "utc"]
-    rows = [[k, m.get(k)] for k in keys]
-    rows.append(["neon", m.get("neon")])
-    rows.append(["rss measurement", res.session.get("rss_method")])
-    for impl, t in sorted(res.session.get("trainers", {}).items()):
-        desc = ", ".join(f"{k} {v}" for k, v in t.items() if k not in ("argv", "impl"))
-        rows.append([f"trainer {impl}", desc or "-"])
-    for impl, why in sorted(res.session.get("skipped", {}).items()):
-        rows.append([f"skipped {impl}", why])
-    return table(["", res.label], [[str(c).replace("|", "/") for c in r] for r in rows])
+    rows = [[k, esc(m.get(k))] for k in keys]
+    rows.append(["neon", esc(m.get("neon"))])
+    rows.append(["rss measurement", esc(res.session.get("rss_method"))])
+    trainers = res.session.get("trainers")
+    for impl, t in sorted((trainers if isinstance(trainers, dict) else {}).items()):
+        desc = ", ".join(f"{k} {v}" for k, v in t.items() if k not in ("argv", "impl")) \
+            if isinstance(t, dict) else t
+        rows.append([f"trainer {esc(impl)}", esc(desc) or "-"])
+    skipped = res.session.get("skipped")
+    for impl, why in sorted((skipped if isinstance(skipped, dict) else {}).items()):
+        rows.append([f"skipped {esc(impl)}", esc(why)])
+    return table(["", esc(res.label)], rows)
+
+
+def side_by_side(results: list[Results], key: str, scale: float = 1.0) -> str:
+    header = ["network", "impl"] + [esc(r.label) for r in results]
+    if len(results) == 2:
+        header.append("ratio 2nd / 1st")
+    configs = sorted(set().union(*[set(r.configs()) for r in results]))
+    impls = sorted(set().union(*[set(r.impls()) for r in results]))
+    rows = []
+    for (params, hidden), impl in itertools.product(configs, impls):
+        vals = []
+        for res in results:
+            xs = _values(res.cell(impl, hidden), key, scale)
+            vals.append(median(xs) if xs else None)
+        if all(v is None for v in vals):
+            continue
+        row = [network_label(hidden), esc(impl)] + \
+            [f"{v:.3f}" if v is not None else "-" for v in vals]
+        if len(results) == 2:
+            row.append(f"{vals[1] / vals[0]:.2f}" if None not in vals and vals[0] else "-")
+        rows.append(row)
+    return table(header, rows) if rows else "No configuration ran in any directory.\n"

@@ -34,12 +34,21 @@ def build_parser() -> OneLineParser:
     p.add_argument("mode", nargs="?", default="run", choices=["run", "stress"],
                    help="run: the benchmark matrix; stress: double the hidden size "
                         "until a run fails under --mem-limit")
-    p.add_argument("--preset", choices=sorted(presets.PRESETS), default="quick")
+    p.add_argument("--preset", choices=sorted(presets.PRESETS), help="default: quick")
     p.add_argument("--impl", help="comma-separated implementations "
                                   f"({','.join(impls.ALL)}); default: all available")
     p.add_argument("--hidden", action="append", help="hidden sizes, repeatable: "
                                                      "--hidden 30 --hidden 128,16")
     p.add_argument("--reps", type=int)
+    p.add_argument("--same-seed", action="store_true", default=None,
+                   help="every repetition with --seed (timing studies); default: each "
+                        "repetition its own seed (docs/runner.md)")
+    p.add_argument("--order", choices=presets.ORDERS,
+                   help="order of the runs (default interleaved: every implementation "
+                        "once per round)")
+    p.add_argument("--warmup", type=int, help="unrecorded runs per implementation first")
+    p.add_argument("--target-accuracy", type=float,
+                   help="for time to accuracy (default per preset)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch", type=int)
     p.add_argument("--lr", type=float)
@@ -52,15 +61,22 @@ def build_parser() -> OneLineParser:
     o = p.add_mutually_exclusive_group()
     o.add_argument("--out", type=Path, help="new results directory")
     o.add_argument("--resume", type=Path, help="finish the missing runs of a session")
-    p.add_argument("--check", action="store_true",
-                   help="correctness runs: write weights and compare implementations")
-    p.add_argument("--perf", action="store_true", help="perf stat counters per run")
-    p.add_argument("--threads", type=int, default=1,
-                   help="BLAS/torch threads of the Python trainers (default 1)")
-    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
+    c = p.add_mutually_exclusive_group()
+    c.add_argument("--check", action="store_true", default=None,
+                   help="the agreement check before the matrix (default: per preset)")
+    c.add_argument("--no-check", dest="check", action="store_false")
+    p.add_argument("--check-seeds", type=int, help="seeds of the agreement check (1)")
+    p.add_argument("--label", help="a name for this session's column in reports")
+    p.add_argument("--native-bin", type=Path,
+                   help="take the native trainers from this directory and nowhere else")
+    p.add_argument("--perf", action="store_true", default=None,
+                   help="perf stat counters per run")
+    p.add_argument("--threads", type=int,
+                   help="threads of every trainer's BLAS and of torch/libtorch (default 1)")
+    p.add_argument("--timeout", type=float, help="seconds per run (default 3600)")
     p.add_argument("--mem-limit", help="stress: memory limit such as 256M or 1G")
-    p.add_argument("--start-hidden", type=int, default=32, help="stress: first size")
-    p.add_argument("--max-hidden", type=int, default=1 << 20, help="stress: last size")
+    p.add_argument("--start-hidden", type=int, help="stress: first size (32)")
+    p.add_argument("--max-hidden", type=int, help="stress: last size (1048576)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -75,37 +91,74 @@ def resolve_data(plan: presets.Plan, data: Path | None) -> Path:
 
 
 def make_plan(a) -> presets.Plan:
-    for name in ("reps", "epochs", "batch", "train_limit", "test_limit"):
+    for name in ("reps", "epochs", "batch", "train_limit", "test_limit", "warmup"):
         v = getattr(a, name)
-        if v is not None and v < (0 if name == "epochs" else 1):
+        if v is not None and v < (0 if name in ("epochs", "warmup") else 1):
             raise UsageError(f"--{name.replace('_', '-')} {v}: must be a positive integer")
     if a.lr is not None and not (math.isfinite(a.lr) and a.lr > 0):
         raise UsageError(f"--lr {a.lr}: must be a positive finite number")
     if a.seed is not None and not 0 <= a.seed < contract.MAX_SEED:
         raise UsageError(f"--seed {a.seed}: must be in [0, 2^63)")
+    if a.target_accuracy is not None and not 0 < a.target_accuracy <= 1:
+        raise UsageError(f"--target-accuracy {a.target_accuracy}: must be in (0, 1]")
     impl_list = None
-    if a.impl:
+    if a.impl is not None:
         impl_list = [s.strip() for s in a.impl.split(",") if s.strip()]
+        if not impl_list:
+            raise UsageError(f"--impl {a.impl!r}: name at least one implementation")
         unknown = [s for s in impl_list if s not in impls.ALL]
         if unknown:
             raise UsageError(f"--impl: unknown implementation {unknown[0]!r} "
                              f"(known: {', '.join(impls.ALL)})")
     hidden = [contract.parse_hidden(h) for h in a.hidden] if a.hidden else None
-    plan = presets.PRESETS[a.preset].with_overrides(
+    plan = presets.PRESETS[a.preset or "quick"].with_overrides(
         hidden=hidden, reps=a.reps, epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
         train_limit=a.train_limit, test_limit=a.test_limit, dataset=a.dataset,
-        impls=impl_list)
+        impls=impl_list, same_seed=a.same_seed, order=a.order, warmup=a.warmup,
+        target_accuracy=a.target_accuracy, check=a.check)
     if a.mode == "stress":
         # one short epoch per probe: memory, not accuracy, is the question
-        plan = plan.with_overrides(epochs=1, reps=1, hidden=[[a.start_hidden]],
+        plan = plan.with_overrides(epochs=1, reps=1, hidden=[[a.start_hidden or 32]],
                                    train_limit=a.train_limit or 100,
                                    test_limit=a.test_limit or 100)
+        plan.check, plan.warmup = False, 0
     return plan
 
 
+# Options that only some modes use: given elsewhere they would be ignored, so they are
+# refused instead. With --resume everything but --quiet comes from session.json.
+STRESS_ONLY = ("mem_limit", "start_hidden", "max_hidden")
+MATRIX_ONLY = ("reps", "same_seed", "order", "warmup", "target_accuracy", "check",
+               "check_seeds", "perf")
+RESUMABLE = ("quiet", "resume", "mode")
+
+
+def refuse_ignored(a) -> None:
+    given = [k for k, v in vars(a).items() if v is not None and v is not False
+             and k not in RESUMABLE]
+    if a.resume:
+        if given or a.mode != "run":
+            what = "stress" if a.mode != "run" else "--" + given[0].replace("_", "-")
+            raise UsageError(f"{what}: a resumed session keeps the options it was started "
+                             "with (only --quiet may be given with --resume)")
+        return
+    unused = STRESS_ONLY if a.mode == "run" else MATRIX_ONLY
+    for k in given:
+        if k in unused:
+            raise UsageError(f"--{k.replace('_', '-')}: not used by hdrnn-run {a.mode}")
+
+
+def _positive(name: str, v) -> None:
+    if v is not None and v < 1:
+        raise UsageError(f"--{name} {v}: must be a positive integer")
+
+
 def make_options(a) -> Options:
-    if a.threads < 1:
-        raise UsageError(f"--threads {a.threads}: must be a positive integer")
+    _positive("threads", a.threads)
+    _positive("check-seeds", a.check_seeds)
+    timeout = 3600.0 if a.timeout is None else a.timeout
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout {a.timeout}: must be a positive number of seconds")
     stress = None
     if a.mode == "stress":
         if not a.mem_limit:
@@ -114,9 +167,16 @@ def make_options(a) -> Options:
             limit = parse_size(a.mem_limit)
         except ValueError as e:
             raise UsageError(f"--mem-limit {e}") from None
-        stress = StressOptions(a.mem_limit, limit, a.start_hidden, a.max_hidden)
-    return Options(mode=a.mode, check=a.check, perf=a.perf, threads=a.threads,
-                   timeout=a.timeout, quiet=a.quiet, stress=stress)
+        start = 32 if a.start_hidden is None else a.start_hidden
+        top = (1 << 20) if a.max_hidden is None else a.max_hidden
+        if not 1 <= start <= top <= contract.MAX_LAYER_WIDTH:
+            raise UsageError(f"--start-hidden {start} --max-hidden {top}: need 1 <= start "
+                             f"<= max <= {contract.MAX_LAYER_WIDTH}")
+        stress = StressOptions(a.mem_limit, limit, start, top)
+    return Options(mode=a.mode, perf=bool(a.perf), threads=a.threads or 1, timeout=timeout,
+                   quiet=a.quiet, check_seeds=a.check_seeds or 1,
+                   native_bin=str(a.native_bin.resolve()) if a.native_bin else None,
+                   stress=stress)
 
 
 def default_out(plan_name: str, mode: str) -> Path:
@@ -134,6 +194,7 @@ def new_session(a, plan: presets.Plan, data: Path, available, skipped) -> tuple[
         print(f"{PROG}: --perf: {perf_why}; runs go on without counters", file=sys.stderr)
     info = {
         "preset": plan.name, "plan": plan.__dict__, "data_dir": str(data),
+        "label": a.label,
         **opts.session_fields(),
         "perf": {"requested": opts.perf, "available": perf_ok, "reason": perf_why},
         "machine": machine.machine_info(),
@@ -147,6 +208,7 @@ def new_session(a, plan: presets.Plan, data: Path, available, skipped) -> tuple[
 
 def _main(argv: list[str] | None) -> int:
     a = build_parser().parse_args(argv)
+    refuse_ignored(a)
     if a.resume:
         session, info = Session.open(a.resume)
         plan = presets.Plan.from_dict(info["plan"])
@@ -156,7 +218,8 @@ def _main(argv: list[str] | None) -> int:
         make_options(a)  # a bad option is refused before any data is fetched
         data = resolve_data(plan, a.data)
     idx.load(data, 1, 1)  # fail early, with the data's own message, on bad data
-    available, skipped = impls.discover(plan.impls)
+    native_bin = info.get("native_bin") if a.resume else a.native_bin
+    available, skipped = impls.discover(plan.impls, Path(native_bin) if native_bin else None)
     for s in skipped:
         print(f"{PROG}: skipping {s.name}: {s.reason}", file=sys.stderr)
     if not available:

@@ -1,4 +1,5 @@
-"""Find the trainers that can run here, and say why the others cannot."""
+"""Find the trainers that can run here, say why the others cannot, and name the build
+each run used."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import contract
-from . import measure
-from .record import child_env
 
 ALL = ["c", "eigen", "libtorch", "numpy", "numpy-sample", "torch"]
 NATIVE = {"c", "eigen", "libtorch"}
+THREADED = {"libtorch", "torch"}  # trainers that take --threads
 PYTHON_MODULES = {"numpy": "hdrnn.train_numpy", "numpy-sample": "hdrnn.train_numpy_sample",
                   "torch": "hdrnn.train_torch"}
 
@@ -25,48 +25,79 @@ class Impl:
     argv: list[str] | None  # None: unavailable
     reason: str = ""
 
+    @property
+    def threads(self) -> bool:
+        return self.name in THREADED
 
-def _build_tree_bins() -> list[Path]:
-    """native/ build trees of a source checkout this package was installed from."""
-    env = os.environ.get("HDRNN_NATIVE_BIN")
-    dirs = [Path(p) for p in env.split(os.pathsep)] if env else []
+    @property
+    def binary(self) -> str | None:
+        """The program that runs: the native executable, or the Python module."""
+        if not self.argv:
+            return None
+        return self.argv[0] if self.name in NATIVE else self.argv[-1]
+
+    def build_of(self, start: dict) -> str:
+        """portable, host-tuned or neon for a native build (from its start event), python
+        for the Python trainers, unknown when the trainer said nothing."""
+        if self.name not in NATIVE:
+            return "python"
+        if not start:
+            return "unknown"
+        if start.get("build") == "host-tuned":
+            return "host-tuned"
+        return "neon" if start.get("simd") == "neon" else "portable"
+
+
+def source_build_bin() -> Path | None:
+    """build/native/bin of the source checkout this package was installed from."""
     root = Path(__file__).resolve().parents[4]
     if (root / "native" / "CMakeLists.txt").is_file():
-        dirs.append(root / "build" / "native" / "bin")
-    return dirs
+        return root / "build" / "native" / "bin"
+    return None
 
 
-def find(name: str) -> Impl:
+def find(name: str, native_bin: Path | None = None) -> Impl:
+    """native_bin given: the native trainers come from there and nowhere else, so that a
+    trainer on PATH never replaces the build that was asked for."""
     if name in NATIVE:
-        exe = shutil.which(f"hdrnn-{name}")
-        for d in _build_tree_bins():
-            if not exe and (d / f"hdrnn-{name}").is_file():
-                exe = str(d / f"hdrnn-{name}")
-        if exe:
-            return Impl(name, [exe])
+        exe = f"hdrnn-{name}"
+        if native_bin is not None:
+            path = native_bin / exe
+            if path.is_file() and os.access(path, os.X_OK):
+                return Impl(name, [str(path.resolve())])
+            return Impl(name, None, f"{path} not found (--native-bin)")
+        found = shutil.which(exe)
+        tree = source_build_bin()
+        if not found and tree and (tree / exe).is_file():
+            found = str(tree / exe)
+        if found:
+            return Impl(name, [str(Path(found).resolve())])
         why = "not built (LibTorch not found at configure time)" if name == "libtorch" \
             else "not on PATH nor in the build tree (make native)"
-        return Impl(name, None, f"hdrnn-{name} {why}")
+        return Impl(name, None, f"{exe} {why}")
     if name == "torch" and importlib.util.find_spec("torch") is None:
         return Impl(name, None, "PyTorch is not installed")
     return Impl(name, [sys.executable, "-m", PYTHON_MODULES[name]])
 
 
-def discover(wanted: list[str] | None) -> tuple[list[Impl], list[Impl]]:
+def discover(wanted: list[str] | None, native_bin: Path | None = None
+             ) -> tuple[list[Impl], list[Impl]]:
     """(available, skipped) among ``wanted`` (None: all)."""
-    names = wanted or ALL
-    found = [find(n) for n in names]
+    found = [find(n, native_bin) for n in (wanted or ALL)]
     return [i for i in found if i.argv], [i for i in found if not i.argv]
 
 
 def describe_builds(available: list[Impl], data: Path) -> dict:
     """Each trainer's build as its start event says on a one-sample run: version,
     compiler, ISA; or why the probe failed."""
+    from . import measure
+    from .record import child_env
     out = {}
     for impl in available:
         m = measure.run(impl.argv + contract.trainer_argv(data, [2], 0, 1, 3.0, 1, 1, 1),
                         timeout=300, env=child_env(1))
         start = contract.find_event(m.events, "start")
-        out[impl.name] = {"argv": impl.argv, **(contract.build_info(start) if start else
-                                               {"probe_error": m.stderr_tail[-300:]})}
+        info = contract.build_info(start) if start else {"probe_error": m.stderr_tail[-300:]}
+        out[impl.name] = {"argv": impl.argv, "binary": impl.binary,
+                          "build": impl.build_of(start or {}), **info}
     return out

@@ -1,58 +1,87 @@
 """The benchmark matrix: every implementation at every size, repeated, each run a
 measured process whose record is saved before the next starts (so an interrupted
-session loses at most the run in flight)."""
+session loses at most the run in flight). Before it: warm-up runs, then the agreement
+check."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
-from .. import contract
-from . import agreement, measure
+from . import agreement, measure, noise
 from .impls import Impl
 from .options import Options
 from .presets import Plan
-from .progress import Progress
+from .progress import Progress, say
 from .record import child_env, describe, record_of, run_id, trainer_argv
 from .session import Session
 
 PROG = "hdrnn-run"
 
 
+def jobs(plan: Plan, available: list[Impl]) -> list[tuple[Impl, list[int], int]]:
+    """(impl, hidden, rep) in the plan's order:
+    - interleaved: repetition, then size, then implementation; every implementation
+      runs once before any runs again, so drift (thermal, other load) is shared;
+    - grouped: implementation, then size, then repetition (the thesis' order);
+    - random: interleaved, shuffled with the plan's seed (reproducible)."""
+    reps = range(1, plan.reps + 1)
+    if plan.order == "grouped":
+        return [(i, h, r) for i in available for h in plan.hidden for r in reps]
+    out = [(i, h, r) for r in reps for h in plan.hidden for i in available]
+    if plan.order == "random":
+        random.Random(plan.seed).shuffle(out)
+    return out
+
+
+def warm_up(plan: Plan, available: list[Impl], data: Path, opts: Options) -> None:
+    """plan.warmup unrecorded runs per implementation at the first size: they bring data
+    and libraries into the page cache and the CPU out of its idle clock."""
+    env = child_env(opts.threads)
+    for n in range(plan.warmup):
+        for impl in available:
+            argv = trainer_argv(impl, plan, data, plan.hidden[0], plan.seed_of(1),
+                                opts.threads)
+            m = measure.run(argv, timeout=opts.timeout, env=env)
+            say(f"{PROG}: warm-up {n + 1}/{plan.warmup} {impl.name}: {m.wall_s:.2f} s"
+                + ("" if m.exit_code == 0 else " (failed)"), opts.quiet)
+
+
 def run_matrix(opts: Options, plan: Plan, session: Session, available: list[Impl],
                data: Path) -> int:
-    """0 when every run of the session succeeded, else 1."""
-    jobs = []
-    reps = 1 if opts.check else plan.reps
-    for rep in range(1, reps + 1):
-        for hidden in plan.hidden:
-            for impl in available:
-                rid = run_id(impl.name, hidden, rep)
-                if not session.done(rid):
-                    jobs.append((rid, impl, hidden, rep))
-    total = len(available) * len(plan.hidden) * reps
-    progress = Progress(len(jobs), opts.quiet)
-    if len(jobs) < total:
-        progress.note(f"{PROG}: resuming: {total - len(jobs)} of {total} runs already done")
+    """0 when every run of the session succeeded and the implementations agree, else 1."""
+    todo = [(i, h, r) for i, h, r in jobs(plan, available)
+            if not session.done(run_id(i.name, h, r))]
+    total = len(available) * len(plan.hidden) * plan.reps
+    if len(todo) < total:
+        say(f"{PROG}: resuming: {total - len(todo)} of {total} runs already done", opts.quiet)
+    warm_up(plan, available, data, opts)
+    agreed = True
+    if plan.check:
+        result = agreement.run_check(plan, session, available, data, opts.threads,
+                                     opts.timeout, opts.check_seeds, opts.quiet)
+        agreement.note_failures(result)
+        agreed = not result["failures"]
+    progress = Progress(len(todo), opts.quiet)
     env = child_env(opts.threads)
-    for rid, impl, hidden, rep in jobs:
-        argv = impl.argv + trainer_argv(plan, data, hidden)
-        extra = {}
-        if opts.check:
-            w = session.weights_dir / f"{impl.name}__h{contract.hidden_tag(hidden)}.safetensors"
-            argv += ["--weights-out", str(w)]
-            extra["weights"] = str(w.relative_to(session.root))
+    busy = 0
+    for impl, hidden, rep in todo:
+        seed = plan.seed_of(rep)
+        argv = trainer_argv(impl, plan, data, hidden, seed, opts.threads)
+        before = noise.snapshot()
         m = measure.run(argv, timeout=opts.timeout, env=env, perf=opts.perf)
-        rec = record_of(rid, impl.name, hidden, rep, plan, data, argv, m, extra)
+        rec = record_of(run_id(impl.name, hidden, rep), impl, hidden, rep, seed, plan, data,
+                        argv, m, before)
         session.save_run(rec)
+        busy += bool(rec["busy"])
         progress.done(describe(rec))
+        if rec["busy"]:
+            progress.warn(f"{PROG}: warning: {rec['id']} waited "
+                          f"{noise.waited_s(m.wall_s, m.user_s, m.sys_s):.2f} s for a CPU "
+                          f"(load {before.get('loadavg')}): its times are not to be trusted")
     progress.close()
-    if opts.check:
-        agreement.write_agreement(session, plan)
+    if busy:
+        say(f"{PROG}: warning: {busy} run(s) ran on a busy machine; the report marks them")
     records = session.records()
-    acc = agreement.accuracy_check(records)
-    session.save("accuracy.json", acc)
-    for row in acc["disagreements"]:
-        progress.note(f"{PROG}: note: final accuracies at h={contract.hidden_tag(row['hidden'])}"
-                      f" rep {row['rep']} spread {row['spread'] * 100:.1f} pp (more than "
-                      f"{acc['tolerance'] * 100:g} pp): {row['accuracies']}")
-    return 1 if any(r.get("status") != "ok" for r in records) else 0
+    ok = all(r.get("status") == "ok" for r in records)
+    return 0 if ok and agreed else 1

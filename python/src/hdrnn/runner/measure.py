@@ -27,6 +27,7 @@ from .limits import MemoryLimit
 
 PERF_EVENTS = ["cycles", "instructions", "cache-misses", "branch-misses"]
 STDERR_TAIL = 2000
+POLL_S = 0.005  # how often the runner looks at the trainer (exit, timeout, RSS parts)
 
 
 @dataclass
@@ -42,6 +43,37 @@ class Measurement:
     stderr_tail: str = ""
     bad_stdout: str | None = None  # the first stdout line that was not JSON
     perf: dict | None = None
+    rss: "RssPeaks | None" = None
+
+
+@dataclass
+class RssPeaks:
+    """Peaks of the resident set's parts, sampled from /proc/PID/status while the
+    trainer runs: anonymous (heap, stacks, the data set) and file-backed (mapped
+    binaries and libraries) memory. Sampled, so a peak shorter than the sampling
+    interval can be missed; wait4's max_rss stays the headline figure."""
+    anon_kib: int = 0
+    file_kib: int = 0
+    shmem_kib: int = 0
+    samples: int = 0
+
+    def sample(self, pid: int) -> None:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                text = f.read()
+        except OSError:
+            return  # gone, or not Linux
+        values = {}
+        for line in text.splitlines():
+            if line.startswith((b"RssAnon:", b"RssFile:", b"RssShmem:")):
+                key, value = line.split(b":", 1)
+                values[key] = int(value.split()[0])
+        if not values:
+            return
+        self.samples += 1
+        self.anon_kib = max(self.anon_kib, values.get(b"RssAnon", 0))
+        self.file_kib = max(self.file_kib, values.get(b"RssFile", 0))
+        self.shmem_kib = max(self.shmem_kib, values.get(b"RssShmem", 0))
 
 
 def perf_available() -> tuple[bool, str]:
@@ -163,9 +195,10 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
             argv = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS),
                     "-o", str(perf_path), "--"] + argv
         try:
+            rss = RssPeaks()
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
                 status, usage, wall, timed_out = _run_child(argv, out, err, env, mem_limit,
-                                                            timeout)
+                                                            timeout, rss)
         finally:
             if mem_limit:
                 mem_limit.release()
@@ -178,11 +211,14 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
             user_s=usage.ru_utime, sys_s=usage.ru_stime,
             max_rss_kib=usage.ru_maxrss,  # KiB on Linux
             events=events, stderr_tail=stderr[-STDERR_TAIL:], bad_stdout=bad,
-            perf=_parse_perf(perf_path) if perf and perf_path.exists() else None)
+            perf=_parse_perf(perf_path) if perf and perf_path.exists() else None,
+            rss=rss if rss.samples else None)
 
 
-def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: float):
-    """Start argv, let it go, wait4 for it: (status, rusage, wall seconds, timed out)."""
+def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: float,
+               rss: RssPeaks):
+    """Start argv, let it go, wait4 for it: (status, rusage, wall seconds, timed out).
+    The resident set's parts are sampled at every poll (every POLL_S)."""
     pid, group, gate = _spawn(argv, out, err, env,
                               mem_limit.apply_in_child if mem_limit else None)
     if mem_limit:
@@ -203,7 +239,8 @@ def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: floa
                 os.killpg(group, signal.SIGKILL)
                 _, status, usage = os.wait4(pid, 0)
                 return status, usage, time.monotonic() - start, True
-            time.sleep(0.005)
+            rss.sample(pid)
+            time.sleep(POLL_S)
     except BaseException:
         # Ctrl-C or SIGTERM of the runner: the trainer runs in its own session, so it
         # would outlive us; end and reap it before going.

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from .seeds import rep_seed
+
 THESIS_SIZES = [[2], [4], [8], [32], [128], [32, 16], [128, 16]]
+ORDERS = ("interleaved", "grouped", "random")
 
 
 @dataclass
@@ -20,6 +23,11 @@ class Plan:
     train_limit: int | None = None
     test_limit: int | None = None
     impls: list[str] | None = None  # None: every available implementation
+    same_seed: bool = False         # every repetition with `seed` (timing studies)
+    order: str = "interleaved"      # of the runs: see matrix.jobs
+    warmup: int = 0                 # unrecorded runs per implementation first
+    target_accuracy: float | None = None  # for time to accuracy
+    check: bool = False             # the agreement check before the matrix
 
     @classmethod
     def from_dict(cls, d: dict) -> "Plan":
@@ -31,16 +39,20 @@ class Plan:
     def with_overrides(self, **kw) -> "Plan":
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
 
+    def seed_of(self, rep: int) -> int:
+        return self.seed if self.same_seed else rep_seed(self.seed, rep)
+
 
 PRESETS = {
     # The thesis' experiment: the seven sizes, 10 repetitions of 30 epochs, full MNIST.
-    "thesis": Plan("thesis", THESIS_SIZES, reps=10, epochs=30, dataset="mnist"),
+    "thesis": Plan("thesis", THESIS_SIZES, reps=10, epochs=30, dataset="mnist",
+                   target_accuracy=0.90, check=True),
     # The default on a host: minutes, offline.
     "quick": Plan("quick", [[8], [32], [128], [32, 16]], reps=2, epochs=3,
-                  dataset="mnist-10k"),
+                  dataset="mnist-10k", target_accuracy=0.80, check=True),
     # Seconds: for boot tests on an emulated or real board.
     "smoke": Plan("smoke", [[30]], reps=1, epochs=1, dataset="mnist-10k",
-                  train_limit=1000, test_limit=500),
+                  train_limit=1000, test_limit=500, target_accuracy=0.30),
 }
 
 # What a correct smoke run shows, on a host, the emulated board or a Yocto image: the

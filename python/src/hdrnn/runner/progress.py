@@ -33,8 +33,11 @@ class Progress:
             self.bar.update(n)
 
     def note(self, line: str) -> None:
-        if self.quiet:
-            return
+        if not self.quiet:
+            self.warn(line)
+
+    def warn(self, line: str) -> None:
+        """A line that --quiet does not silence (a run not to be trusted)."""
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
         else:
@@ -43,3 +46,9 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def say(line: str, quiet: bool = False) -> None:
+    """A note on stderr outside any progress bar."""
+    if not quiet:
+        print(line, file=sys.stderr, flush=True)

@@ -1,4 +1,5 @@
-"""One run's record (runs/ID.json): what ran, how it ended, what it measured."""
+"""One run's record (runs/ID.json): what ran, how it ended, what it measured.
+docs/runner.md describes every figure: what it includes and from which clock."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import contract
+from . import noise
+from .impls import Impl
 from .measure import Measurement
 from .presets import Plan
 
@@ -15,9 +18,12 @@ def run_id(impl: str, hidden: list[int], rep: int) -> str:
     return f"{impl}__h{contract.hidden_tag(hidden)}__r{rep}"
 
 
-def trainer_argv(plan: Plan, data: Path, hidden: list[int]) -> list[str]:
-    return contract.trainer_argv(data, hidden, plan.epochs, plan.batch, plan.lr, plan.seed,
-                                 plan.train_limit, plan.test_limit)
+def trainer_argv(impl: Impl, plan: Plan, data: Path, hidden: list[int], seed: int,
+                 threads: int) -> list[str]:
+    """The trainer's whole command line for one run of the plan."""
+    argv = impl.argv + contract.trainer_argv(data, hidden, plan.epochs, plan.batch, plan.lr,
+                                             seed, plan.train_limit, plan.test_limit)
+    return argv + (["--threads", str(threads)] if impl.threads else [])
 
 
 def child_env(threads: int) -> dict:
@@ -28,26 +34,56 @@ def child_env(threads: int) -> dict:
     return env
 
 
-def record_of(rid: str, impl: str, hidden: list[int], rep: int, plan: Plan, data: Path,
-              argv: list[str], m: Measurement, extra: dict | None = None) -> dict:
+def time_to_target(epochs: list[dict], target: float | None) -> float | None:
+    """Training seconds (sum of train_s) until the test accuracy first reaches target."""
+    if target is None:
+        return None
+    spent = 0.0
+    for e in epochs:
+        spent += e["train_s"]
+        if e["accuracy"] >= target:
+            return round(spent, 6)
+    return None
+
+
+def record_of(rid: str, impl: Impl, hidden: list[int], rep: int, seed: int, plan: Plan,
+              data: Path, argv: list[str], m: Measurement, before: dict,
+              extra: dict | None = None) -> dict:
     epochs = contract.epoch_events(m.events)
     start = contract.find_event(m.events, "start") or {}
     done = contract.find_event(m.events, "done") is not None
     ok = m.exit_code == 0 and done and not m.bad_stdout and len(epochs) == plan.epochs
     status = "ok" if ok else ("timeout" if m.timed_out else "failed")
+    train_s = round(sum(e["train_s"] for e in epochs), 6)
+    eval_s = round(sum(e["eval_s"] for e in epochs), 6)
     rec = {
-        "id": rid, "impl": impl, "hidden": hidden, "rep": rep,
+        "id": rid, "impl": impl.name, "hidden": hidden, "rep": rep, "seed": seed,
         "params": contract.param_count(hidden), "epochs": plan.epochs, "batch": plan.batch,
-        "lr": plan.lr, "seed": plan.seed, "dataset": plan.dataset, "data_dir": str(data),
+        "lr": plan.lr, "dataset": plan.dataset, "data_dir": str(data),
         "train_limit": plan.train_limit, "test_limit": plan.test_limit, "argv": argv,
+        "binary": impl.binary, "build": impl.build_of(start),
         "status": status, "exit_code": m.exit_code, "signal": m.signal,
+        # the whole process, as GNU time: wall from the runner's monotonic clock, the
+        # rest from wait4
         "wall_s": round(m.wall_s, 6), "user_s": round(m.user_s, 6),
         "sys_s": round(m.sys_s, 6), "max_rss_kib": m.max_rss_kib,
+        # the trainer's own clock: sums over the epochs
+        "train_s": train_s if epochs else None,
+        "eval_s": eval_s if epochs else None,
+        "startup_s": round(max(0.0, m.wall_s - train_s - eval_s), 6) if ok else None,
+        "target_accuracy": plan.target_accuracy,
+        "time_to_target_s": time_to_target(epochs, plan.target_accuracy),
+        "busy": noise.is_busy(m.wall_s, m.user_s, m.sys_s),
+        "before": before,
         "epoch_log": epochs, "start": start,
         "final_accuracy": epochs[-1]["accuracy"] if epochs else None,
-        "train_s": round(sum(e["train_s"] for e in epochs), 6) if epochs else None,
         "utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if m.rss is not None:
+        rec["rss_anon_peak_kib"] = m.rss.anon_kib
+        rec["rss_file_peak_kib"] = m.rss.file_kib
+        rec["rss_shmem_peak_kib"] = m.rss.shmem_kib
+        rec["rss_samples"] = m.rss.samples
     if status != "ok":
         rec["stderr_tail"] = m.stderr_tail
         if m.bad_stdout:
@@ -65,5 +101,10 @@ def describe(rec: dict) -> str:
         why = rec.get("signal") or f"exit {rec['exit_code']}"
         tail = (rec.get("stderr_tail") or "").strip().splitlines()[-1:] or [""]
         return f"{tag}: {rec['status'].upper()} ({why}) {tail[0][:120]}"
-    return (f"{tag}: ok {rec['wall_s']:.2f} s, {rec['max_rss_kib'] / 1024:.1f} MiB, "
-            f"acc {rec['final_accuracy'] * 100:.2f}%")
+    acc = rec.get("final_accuracy")
+    train = rec.get("train_s")
+    return (f"{tag}: ok {rec['wall_s']:.2f} s"
+            + (f" (training {train:.2f} s)" if train is not None else "")
+            + f", {rec['max_rss_kib'] / 1024:.1f} MiB"
+            + (f", acc {acc * 100:.2f}%" if acc is not None else "")
+            + (" [BUSY: waited for a CPU]" if rec.get("busy") else ""))

@@ -29,9 +29,9 @@ def run_stress(opts: Options, plan: Plan, session: Session, available: list[Impl
             rid = f"stress__{impl.name}__h{h}"
             rec = session.load_run(rid)
             if rec is None:
-                argv = impl.argv + trainer_argv(plan, data, [h])
+                argv = trainer_argv(impl, plan, data, [h], plan.seed, opts.threads)
                 m = measure.run(argv, timeout=opts.timeout, env=env, mem_limit=limit)
-                rec = record_of(rid, impl.name, [h], 1, plan, data, argv, m,
+                rec = record_of(rid, impl, [h], 1, plan.seed, plan, data, argv, m, {},
                                 {"kind": "stress", "mem_limit": st.mem_limit,
                                  "limit_method": limit.method})
                 session.save_run(rec)

@@ -1,0 +1,37 @@
+"""runs.csv: every run of every directory, one row each, for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ..contract import network_label
+from ..files import write_atomic
+from .load import Results
+
+COLUMNS = ["source", "id", "kind", "impl", "network", "params", "rep", "seed", "status",
+           "exit_code", "signal", "build", "binary", "epochs", "batch", "lr", "dataset",
+           "wall_s", "user_s", "sys_s", "train_s", "eval_s", "startup_s", "max_rss_kib",
+           "rss_anon_peak_kib", "rss_file_peak_kib", "final_accuracy", "target_accuracy",
+           "time_to_target_s", "busy", "utc"]
+
+
+def write_runs_csv(results: list[Results], path: Path) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(COLUMNS)
+    for res in results:
+        for r in res.runs:
+            row = dict(r, source=res.label, network=network_label(r["hidden"]))
+            # a spreadsheet runs a cell starting with = + - @ as a formula: quote it
+            w.writerow([_cell(row.get(c)) for c in COLUMNS])
+    write_atomic(path, [buf.getvalue().encode()])
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+        return "'" + v
+    return v
