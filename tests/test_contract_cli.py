@@ -3,6 +3,7 @@ the exit codes 0/2/3, one-line errors, atomic weights."""
 
 import json
 import math
+import shutil
 
 import pytest
 
@@ -36,6 +37,10 @@ BAD_ARGS = {
     "batch-2^31": ["--batch", "2147483648"],
     "epochs-2^31": ["--epochs", "2147483648"],
     "seed-2^63": ["--seed", "9223372036854775808"],
+    "hidden-beyond-64-bits": ["--hidden", "123456789012345678901234567890"],
+    "lr-step-overflows-float32": ["--lr", "1e40"],
+    "weights-out-empty": ["--weights-out", ""],
+    "data-empty": ["--data", ""],
 }
 
 
@@ -125,6 +130,69 @@ def test_bad_data_exit_3(impl, kind, tmp_path):
 def test_data_dir_missing_exit_3(impl, tmp_path):
     r = run(trainer_cmd(impl) + ["--data", str(tmp_path / "nope"), "--epochs", "1"])
     assert r.returncode == 3 and "nope" in r.stderr
+
+
+def _special(kind, tmp_path):
+    """A non-regular file: a FIFO nobody writes to (open would wait for ever), a device
+    that reads without end, a directory."""
+    import os
+    path = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+@pytest.mark.parametrize("impl", IMPLS)
+def test_non_regular_data_file_exit_3(impl, kind, small, tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(small, d)
+    (d / "t10k-labels-idx1-ubyte").unlink()
+    victim = _special(kind, tmp_path)
+    (d / "t10k-labels-idx1-ubyte").symlink_to(victim)
+    r = run(trainer_cmd(impl) + ["--data", str(d), "--epochs", "1"], timeout=60)
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+    assert "t10k-labels-idx1-ubyte" in r.stderr and "regular file" in r.stderr or \
+        "directory" in r.stderr
+
+
+@pytest.mark.parametrize("which", ["test", "train"])
+@pytest.mark.parametrize("impl", IMPLS)
+def test_empty_set_exit_3(impl, which, tmp_path):
+    d = write_small(tmp_path / "d", 0 if which == "train" else 20, 0 if which == "test" else 20)
+    r = run(trainer_cmd(impl) + ["--data", str(d), "--epochs", "1"])
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert r.stdout == "" and "no samples" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_huge_batch_is_the_whole_set(impl, small):
+    r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "1", "--batch",
+                                 "2147483647"])
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "too-long"])
+@pytest.mark.parametrize("impl", IMPLS)
+def test_weights_out_only_to_a_regular_or_new_file(impl, kind, small, tmp_path):
+    import os
+    import stat
+    target = tmp_path / ("w" * 250) if kind == "too-long" else _special(kind, tmp_path)
+    mode = os.lstat(target).st_mode if target.exists() or target.is_symlink() else None
+    r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "0", "--weights-out",
+                                 str(target)], timeout=60)
+    assert r.returncode == 4, (r.returncode, r.stderr)
+    assert str(target.name) in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    if mode is not None:  # untouched: still the link, pipe or directory it was
+        assert os.lstat(target).st_mode == mode and not stat.S_ISREG(mode)
+    assert [p.name for p in tmp_path.iterdir()] == ([target.name] if mode else []) or \
+        kind == "device"  # no temporary file left behind
 
 
 @pytest.mark.parametrize("impl", ["c", "eigen", "libtorch"])

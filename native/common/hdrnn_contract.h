@@ -16,6 +16,7 @@ extern "C" {
 #define HDRNN_MAX_LAYERS (HDRNN_MAX_HIDDEN + 2) /* layer sizes, input to output */
 #define HDRNN_MAX_LAYER_WIDTH 1000000
 #define HDRNN_EVAL_CHUNK 1000        /* test samples per evaluation step of the loop */
+#define HDRNN_MAX_LR 3.4028234663852886e38 /* FLT_MAX: the step lr / B must be a float */
 
 /* The thesis' settings are the defaults. */
 #define HDRNN_DEFAULT_HIDDEN 30

@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hdrnn_idx.h"
 
@@ -24,17 +26,25 @@ static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, uint
                       const char *what, long long *size, uint32_t *count, hdrnn_error *err)
 {
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT)
             hdrnn_error_set(err, "%s: missing file", path);
         else
             hdrnn_error_set(err, "%s: cannot read: %s", path, strerror(errno));
         return NULL;
     }
-    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-        hdrnn_error_set(err, "%s: is a directory, not an IDX file", path);
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        hdrnn_error_set(err, "%s: not a regular file (a directory, device or pipe), not an "
+                        "IDX file", path);
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fcntl(fd, F_SETFL, 0) == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        hdrnn_error_set(err, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
         return NULL;
     }
     *size = (long long)st.st_size;
@@ -175,6 +185,12 @@ int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
     if (rc == HDRNN_OK)
         rc = load_split(&ds->test, dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
                         test_limit, err);
+    /* no samples: nothing to train on, and an accuracy of 0 / 0 */
+    if (rc == HDRNN_OK && (!ds->train.count || !ds->test.count)) {
+        hdrnn_error_set(err, "%s/%s: no samples", dir, ds->train.count ?
+                        "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
+        rc = HDRNN_EXIT_DATA;
+    }
     if (rc != HDRNN_OK)
         hdrnn_dataset_free(ds);
     return rc;

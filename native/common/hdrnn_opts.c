@@ -118,8 +118,16 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
         if (!(val = value_of(argc, argv, &i, name, eq, err)))
             return HDRNN_EXIT_USAGE;
         if (!strcmp(name, "--data")) {
+            if (!*val) {
+                hdrnn_error_set(err, "--data: empty path");
+                return HDRNN_EXIT_USAGE;
+            }
             o->data = val;
         } else if (!strcmp(name, "--weights-out")) {
+            if (!*val) {
+                hdrnn_error_set(err, "--weights-out: empty path");
+                return HDRNN_EXIT_USAGE;
+            }
             o->weights_out = val;
         } else if (!strcmp(name, "--hidden")) {
             if (parse_hidden(o, val, err))
@@ -133,6 +141,11 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
             }
             if (!isfinite(o->lr) || o->lr <= 0) {
                 hdrnn_error_set(err, "--lr %s: must be a positive finite number", val);
+                return HDRNN_EXIT_USAGE;
+            }
+            if (o->lr > HDRNN_MAX_LR) {
+                hdrnn_error_set(err, "--lr %s: the step lr / batch must fit in float32 (at "
+                                "most 3.4e38)", val);
                 return HDRNN_EXIT_USAGE;
             }
         } else if (!strcmp(name, "--seed")) {

@@ -1,9 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hdrnn_safetensors.h"
@@ -59,10 +61,26 @@ int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int c
     while (n % 8) /* spaces pad the header so the data is 8-byte aligned */
         header[n++] = ' ';
 
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
+    /* only a regular file or a new one: never a device, pipe, directory or link */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        hdrnn_error_set(err, "%s: not a regular file (a link, device, pipe or directory); "
+                        "refusing to replace it", path);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= sizeof tmp) {
+        hdrnn_error_set(err, "%s: path too long for the temporary file", path);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    unlink(tmp); /* left by an earlier process with our pid */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         hdrnn_error_set(err, "%s: cannot write weights: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         return HDRNN_EXIT_RESOURCE;
     }
     uint8_t len[8];

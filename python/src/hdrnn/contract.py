@@ -18,6 +18,7 @@ MAX_HIDDEN_LAYERS = 8
 MAX_LAYER_WIDTH = 1_000_000
 MAX_SEED = 2 ** 63           # seeds are in [0, 2^63)
 MAX_INT = 2 ** 31 - 1        # --epochs, --batch, limits, --threads
+MAX_LR = 3.4028234663852886e38  # float32's largest: the step lr / B must be a float
 
 # The thesis' settings are the defaults.
 DEFAULTS = {"hidden": [30], "epochs": 30, "batch": 10, "lr": 3.0, "seed": 1}
@@ -69,6 +70,20 @@ def network_label(hidden: Sequence[int], inputs: int = INPUTS, classes: int = CL
 def param_count(hidden: Sequence[int], inputs: int = INPUTS, classes: int = CLASSES) -> int:
     sizes = layer_sizes(hidden, inputs, classes)
     return sum(o * i + o for i, o in zip(sizes[:-1], sizes[1:]))
+
+
+def flops_per_sample(hidden: Sequence[int], batch: int, inputs: int = INPUTS,
+                     classes: int = CLASSES) -> float:
+    """Multiplies and adds of the algorithm per training sample (exp/sigmoid and the
+    elementwise sigmoid-derivative products not counted): forward 2*in*out per layer;
+    weight gradient 2*in*out per layer; the delta propagated to the previous layer
+    2*in*out for every layer but the first; the update w -= step * g, 2 per parameter,
+    once per batch."""
+    sizes = layer_sizes(hidden, inputs, classes)
+    total = 0.0
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        total += 2 * n_in * n_out * (3 if layer > 0 else 2)
+    return total + 2 * param_count(hidden, inputs, classes) / batch
 
 
 def weight_name(layer: int) -> str:

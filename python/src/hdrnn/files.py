@@ -13,15 +13,26 @@ from .errors import DataError, ResourceError
 
 
 def read_file(path: Path, what: str = "a file") -> bytes:
-    """The bytes of path; a DataError naming the file when it cannot be read."""
+    """The bytes of path; a DataError naming the file when it cannot be read or is not a
+    regular file. O_NONBLOCK: opening a FIFO does not wait for a writer, and a device
+    such as /dev/zero is refused before it is read without end."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise DataError(f"{path}: missing file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not {what}") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise DataError(f"{path}: is {kind}, not {what}")
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read()
+        except OSError as e:
+            raise DataError(f"{path}: cannot read: {e.strerror}") from None
 
 
 def read_json(path: Path, what: str = "a JSON file"):
@@ -62,6 +73,9 @@ def write_atomic(path: str | os.PathLike, chunks) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ResourceError(f"{path}: cannot write: {e.strerror}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -101,8 +101,12 @@ def load(directory: str | os.PathLike, train_limit: int | None = None,
     d = Path(directory)
     if not d.is_dir():
         raise DataError(f"{d}: data directory not found")
-    return Dataset(read_split(d, TRAIN_IMAGES, TRAIN_LABELS, train_limit),
-                   read_split(d, TEST_IMAGES, TEST_LABELS, test_limit))
+    ds = Dataset(read_split(d, TRAIN_IMAGES, TRAIN_LABELS, train_limit),
+                 read_split(d, TEST_IMAGES, TEST_LABELS, test_limit))
+    for name, split in ((TRAIN_IMAGES, ds.train), (TEST_IMAGES, ds.test)):
+        if not len(split.labels):  # nothing to train on, or an accuracy of 0 / 0
+            raise DataError(f"{d / name}: no samples")
+    return ds
 
 
 def write_images(path: Path, images: np.ndarray) -> None:

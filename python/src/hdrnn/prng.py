@@ -16,6 +16,7 @@ import numpy as np
 GOLDEN = 0x9E3779B97F4A7C15
 MASK64 = (1 << 64) - 1
 _TWO_POW_M53 = 2.0 ** -53
+NORMALS_CHUNK = 1 << 16  # normals per step: bounds the Python lists of Box-Muller
 
 
 def mix(z: int) -> int:
@@ -50,18 +51,21 @@ class SplitMix64:
         self.state = (self.state + count * GOLDEN) & MASK64
         return out
 
-    def normals(self, count: int) -> np.ndarray:
-        """``count`` standard normals (float64) by Box-Muller on output pairs."""
-        raw = self.next_block(2 * count)
-        a = raw[0::2] >> np.uint64(11)
-        b = raw[1::2] >> np.uint64(11)
+    def normals(self, count: int, out: np.ndarray | None = None) -> np.ndarray:
+        """``count`` standard normals by Box-Muller on output pairs, computed in float64
+        and stored into ``out`` (float64 by default; a float32 array rounds them). In
+        chunks, so the memory beyond ``out`` stays small whatever the count."""
+        if out is None:
+            out = np.empty(count, dtype=np.float64)
         log, cos, sqrt, two_pi = math.log, math.cos, math.sqrt, 2.0 * math.pi
-        out = np.empty(count, dtype=np.float64)
-        # Integers below 2^53 convert to float64 exactly; the scale is a power of two.
-        for i, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())):
-            u1 = (ai + 1) * _TWO_POW_M53
-            u2 = bi * _TWO_POW_M53
-            out[i] = sqrt(-2.0 * log(u1)) * cos(two_pi * u2)
+        for s in range(0, count, NORMALS_CHUNK):
+            n = min(NORMALS_CHUNK, count - s)
+            raw = self.next_block(2 * n)
+            a = (raw[0::2] >> np.uint64(11)).tolist()
+            b = (raw[1::2] >> np.uint64(11)).tolist()
+            # Integers below 2^53 convert to float64 exactly; the scale is a power of two.
+            out[s:s + n] = [sqrt(-2.0 * log((ai + 1) * _TWO_POW_M53)) *
+                            cos(two_pi * (bi * _TWO_POW_M53)) for ai, bi in zip(a, b)]
         return out
 
 
@@ -71,8 +75,8 @@ def init_params(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarra
     rng = SplitMix64(seed)
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        w = rng.normals(n_out * n_in).astype(np.float32).reshape(n_out, n_in)
-        b = rng.normals(n_out).astype(np.float32)
+        w = rng.normals(n_out * n_in, np.empty(n_out * n_in, np.float32)).reshape(n_out, n_in)
+        b = rng.normals(n_out, np.empty(n_out, np.float32))
         params.append((w, b))
     return params
 

@@ -85,6 +85,7 @@ class MatrixNet:
             self.b[layer] -= grad_b
 
     def train_epoch(self, images, labels, order, batch, lr) -> None:
+        batch = min(batch, len(order))  # a batch larger than the set is the whole set
         pixels = np.empty((batch, images.shape[1]), dtype=images.dtype)
         x = np.empty((batch, images.shape[1]), dtype=F32)
         # np.take with out= casts indices safely only to the native index type (int32 on

@@ -60,6 +60,12 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
         raise UsageError(f"--epochs {a.epochs}: must be 0 or more")
     if not (math.isfinite(a.lr) and a.lr > 0):
         raise UsageError(f"--lr {a.lr}: must be a positive finite number")
+    if a.lr > contract.MAX_LR:
+        raise UsageError(f"--lr {a.lr}: the step lr / batch must fit in float32 (at most "
+                         "3.4e38)")
+    for name in ("data", "weights_out"):
+        if getattr(a, name) == "":
+            raise UsageError(f"--{name.replace('_', '-')}: empty path")
     if not 0 <= a.seed < contract.MAX_SEED:
         raise UsageError(f"--seed {a.seed}: must be in [0, 2^63)")
     return a
