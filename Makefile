@@ -19,7 +19,8 @@ APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
 	qemu-user qemu-system-arm dataset-fashion-mnist \
 	mmdebstrap cpio xz-utils kmod
 
-.PHONY: all deps venv native native-tuned native-arm data bench bench-trainers test lint clean \
+.PHONY: all deps venv native native-tuned native-arm data bench bench-trainers bench-target \
+	test lint clean \
 	test-image qemu-run flash
 
 all: native venv
@@ -111,6 +112,12 @@ qemu-run: $(TEST_IMAGE)
 	qemu-system-arm -M sabrelite -cpu cortex-a9 -m 1024M -smp 1 -nographic -no-reboot \
 		-kernel $(BUILD)/test-image/vmlinuz -dtb $(BUILD)/test-image/imx6q-sabresd.dtb \
 		-initrd $(TEST_IMAGE) -append "console=ttymxc0,115200 loglevel=3 rdinit=/init"
+
+# The emulated Cortex-A9 as a deterministic benchmark machine (docs/performance.md):
+# the target preset under QEMU -icount (1 instruction = 1 ns), beside this host.
+bench-target: $(TEST_IMAGE) native
+	$(BIN)/python tools/bench_target.py --env tests/target/env/qemu-sabresd-icount.yaml \
+		--host-bin $(BUILD)/native/bin --out $(BUILD)/bench-target
 
 test: native native-tuned native-arm data lint test-image
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \

@@ -20,25 +20,12 @@ import time
 from pathlib import Path
 
 from hdrnn import datasets
+from hdrnn.contract import flops_per_sample
 from hdrnn.runner import machine, measure
 from hdrnn.files import write_json
 
 SIZES = [[30], [128]]
 SGEMM_N = 2048
-
-
-def flops_per_sample(hidden: list[int], batch: int) -> float:
-    """Multiplies and adds of the algorithm, per training sample (exp/sigmoid and the
-    elementwise sigmoid-derivative products not counted):
-    forward 2*in*out per layer; weight gradient 2*in*out per layer; delta propagated
-    to the previous layer 2*in*out for every layer but the first; the update
-    w -= step * g, 2 per parameter, once per batch."""
-    sizes = [784, *hidden, 10]
-    total, params = 0.0, 0
-    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        total += 2 * n_in * n_out * (3 if layer > 0 else 2)
-        params += n_out * n_in + n_out
-    return total + 2 * params / batch
 
 
 def bench_env() -> dict:

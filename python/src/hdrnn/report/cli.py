@@ -64,15 +64,25 @@ def render(results: list[Results], out: Path) -> Path:
     md.append(READING)
     md += [f"![{f[0]}]({f[0]})\n" for f in figs if f]
     for res in results:
+        emu = res.emulated
+        unit = (f" ({tables.esc(emu.get('description'))}: a second is 1e9 instructions)"
+                if emu and emu.get("instructions") else
+                f" ({tables.esc(emu.get('description'))})" if emu else "")
         md += [f"## {esc_label(res)}\n",
-               "### Training time and memory\n", tables.training(res),
-               "### Training time, implementation x implementation (thesis table 6.4)\n",
+               f"### Training time and memory{unit}\n", tables.training(res)]
+        if emu and emu.get("instructions"):
+            md += [f"### Instruction counts{unit}\n",
+                   f"QEMU: `{tables.esc(emu.get('qemu'))}`. FLOP as docs/performance.md "
+                   "counts them.\n", tables.instructions(res)]
+        md += [
+               f"### Training time, implementation x implementation (thesis table 6.4){unit}\n",
                "Median training time of the row over that of the column.\n",
                tables.matrix(res, "train_s"),
                "### Peak memory, implementation x implementation (thesis table 6.5)\n",
                tables.matrix(res, "max_rss_kib"),
                "### Accuracy across seeds\n", tables.accuracy(res),
-               "### Whole process (the thesis' measure: start-up and evaluation included)\n",
+               "### Whole process (the thesis' measure: start-up and evaluation included)"
+               f"{unit}\n",
                tables.whole_process(res),
                "### Agreement check\n", tables.agreement(res),
                "### Memory stress\n", tables.stress(res),

@@ -67,7 +67,7 @@ def _per_impl(ax, results: list[Results], value, log_y=False):
                     continue
                 label = impl + (" (2+ hidden layers)" if deep else "")
                 if len(results) > 1:
-                    label += f" [{res.label}]"
+                    label += f" [{res.tagged_label}]"
                 label = _text(label)
                 color = f"C{j % 10}"
                 ax.errorbar(xs, ys, yerr=[lo, hi], marker=markers[j % len(markers)],
@@ -141,6 +141,6 @@ def accuracy_per_epoch(results, out: Path) -> list[str]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 0.95))
-    fig.suptitle(_text(f"6.1 Accuracy per epoch ({res.label})"))
+    fig.suptitle(_text(f"6.1 Accuracy per epoch ({res.tagged_label})"))
     fig.tight_layout()
     return _save(fig, out, "fig6_1_accuracy_per_epoch")

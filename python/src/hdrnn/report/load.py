@@ -43,7 +43,14 @@ class Results:
 
     @property
     def emulated(self) -> dict | None:
-        return self.session.get("emulated") or None
+        emu = self.session.get("emulated")
+        return emu if isinstance(emu, dict) else None
+
+    @property
+    def tagged_label(self) -> str:
+        """The label, with what an emulated machine's times are wherever they appear."""
+        emu = self.emulated
+        return f"{self.label}, {emu.get('description', 'emulated')}" if emu else self.label
 
 
 def _number(path: Path, run: dict, key: str, optional: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..contract import network_label
+from ..contract import flops_per_sample, network_label
 from .load import Results
 from .stats import median, median_ci
 
@@ -37,8 +37,11 @@ def _values(cell: list[dict], key: str, scale: float = 1.0) -> list[float]:
 
 
 def _rss_parts(cell: list[dict]) -> str:
+    """Anonymous / file-backed peaks; files on tmpfs or an initramfs (a board's RAM
+    root) count as shmem, so shmem is added to the file-backed part."""
     anon = _values(cell, "rss_anon_peak_kib", 1 / 1024)
-    file = _values(cell, "rss_file_peak_kib", 1 / 1024)
+    file = [((r.get("rss_file_peak_kib") or 0) + (r.get("rss_shmem_peak_kib") or 0)) / 1024
+            for r in cell if r.get("rss_file_peak_kib") is not None]
     return f"{median(anon):.1f} / {median(file):.1f}" if anon and file else "-"
 
 
@@ -60,7 +63,7 @@ def training(res: Results) -> str:
                                      if r.get("target_accuracy")), None)
             reached = _values(cell, "time_to_target_s")
             ttt = (f"{median(reached):.3f} ({len(reached)}/{len(cell)})" if reached
-                   else "not reached")
+                   else "not reached" if cell[0].get("target_accuracy") else "-")
             busy = sum(bool(r.get("busy")) for r in cell)
             rows.append([network_label(hidden), esc(impl), _builds(cell), len(cell),
                          with_ci(_values(cell, "train_s")), ttt,
@@ -68,10 +71,31 @@ def training(res: Results) -> str:
                          _rss_parts(cell), busy or ""])
     if not rows:
         return "No successful run.\n"
-    what = f"{target * 100:g} %" if target else "the target"
-    return table(["network", "impl", "build", "n", "training s, median [95 % CI]",
-                  f"s to {what} (runs reaching it)", "peak RSS MiB [95 % CI]",
-                  "anon / file MiB", "busy runs"], rows)
+    what = f"s to {target * 100:g} % (runs reaching it)" if target else "s to a target (none)"
+    return table(["network", "impl", "build", "n", "training s, median [95 % CI]", what,
+                  "peak RSS MiB [95 % CI]", "anon / file MiB", "busy runs"], rows)
+
+
+def instructions(res: Results) -> str:
+    """Emulated sessions under -icount shift=0: a guest second is 1e9 instructions."""
+    rows = []
+    for params, hidden in res.configs():
+        for impl in res.impls():
+            cell = [r for r in res.cell(impl, hidden) if r.get("train_s")]
+            per = [r["train_s"] * 1e9 / (r["start"]["train"] * r["epochs"]) for r in cell
+                   if isinstance(r.get("start"), dict) and r["start"].get("train")]
+            if not per:
+                continue
+            batch = cell[0].get("batch") or 10
+            flop = flops_per_sample(list(hidden), batch)
+            rows.append([network_label(hidden), esc(impl), f"{median(per):,.0f}",
+                         f"{flop / median(per):.2f}", f"{flop:,.0f}",
+                         f"{median(_values(cell, 'max_rss_kib', 1 / 1024)):.1f}"])
+    if not rows:
+        return "No training run.\n"
+    return table(["network", "impl", "instructions per training sample",
+                  "FLOP per instruction", "FLOP per sample", "peak RSS MiB (on the target)"],
+                 rows)
 
 
 def accuracy(res: Results) -> str:
@@ -195,7 +219,7 @@ def machine(res: Results) -> str:
 
 
 def side_by_side(results: list[Results], key: str, scale: float = 1.0) -> str:
-    header = ["network", "impl"] + [esc(r.label) for r in results]
+    header = ["network", "impl"] + [esc(r.tagged_label) for r in results]
     if len(results) == 2:
         header.append("ratio 2nd / 1st")
     configs = sorted(set().union(*[set(r.configs()) for r in results]))

@@ -10,6 +10,7 @@ the end), 2 bad command line, 3 bad or missing data, 4 no trainer can run here.
 from __future__ import annotations
 
 import math
+import re
 import signal
 import sys
 from datetime import datetime, timezone
@@ -67,6 +68,9 @@ def build_parser() -> OneLineParser:
     c.add_argument("--no-check", dest="check", action="store_false")
     p.add_argument("--check-seeds", type=int, help="seeds of the agreement check (1)")
     p.add_argument("--label", help="a name for this session's column in reports")
+    p.add_argument("--emulated", metavar="QEMU_COMMAND",
+                   help="record that this machine is emulated, and how (make "
+                        "bench-target passes its QEMU command line)")
     p.add_argument("--native-bin", type=Path,
                    help="take the native trainers from this directory and nowhere else")
     p.add_argument("--perf", action="store_true", default=None,
@@ -179,6 +183,20 @@ def make_options(a) -> Options:
                    stress=stress)
 
 
+def emulation(qemu: str | None) -> dict | None:
+    """What the report needs to say of an emulated machine. Under QEMU's -icount with
+    shift=0 every guest instruction advances the guest clock by 1 ns, so times are
+    instruction counts (in units of 1e9)."""
+    if not qemu:
+        return None
+    m = re.search(r"-icount[ =](\S+)", qemu)
+    icount = m.group(1) if m else None
+    exact = icount is not None and "shift=0" in icount.split(",")
+    return {"qemu": qemu, "icount": icount, "instructions": exact,
+            "description": "emulated Cortex-A9, 1 instruction = 1 ns" if exact
+            else "emulated (no -icount shift=0: times are the emulator's, not the board's)"}
+
+
 def default_out(plan_name: str, mode: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return Path("results") / f"{stamp}-{plan_name}{'-stress' if mode == 'stress' else ''}"
@@ -195,6 +213,7 @@ def new_session(a, plan: presets.Plan, data: Path, available, skipped) -> tuple[
     info = {
         "preset": plan.name, "plan": plan.__dict__, "data_dir": str(data),
         "label": a.label,
+        "emulated": emulation(a.emulated),
         **opts.session_fields(),
         "perf": {"requested": opts.perf, "available": perf_ok, "reason": perf_why},
         "machine": machine.machine_info(),
