@@ -18,9 +18,12 @@
 #include "hdrnn_vec.h"
 
 #define LANES HDRNN_VF_LANES
+/* Loops over register blocks unrolled before GCC decides where arrays live: only then
+ * are accumulator arrays kept in registers instead of being stored on every step. */
+#define UNROLL _Pragma("GCC unroll 16")
 /* Samples per forward block. A whole batch of 10 with AVX-512 (32 registers): each
  * weight row is then read once per batch, which halves the forward pass's L2 traffic;
- * 5 elsewhere (5 accumulators + row + input fit 16 registers). */
+ * 5 elsewhere (with ROWS below, 16 registers). */
 #if defined(__AVX512F__)
 #define BLOCK 10
 #else
@@ -82,17 +85,10 @@ void hdrnn_net_free(hdrnn_net *net)
     free(net);
 }
 
-/* ROWS weight rows share each load of the BLOCK inputs. With 16 vector registers of
- * 8 floats (AVX) two rows fit (10 accumulators); with 32 (AVX-512) two rows of a whole
- * batch (20); with 4-float registers (SSE2, NEON) one 8-lane accumulator is two
- * registers, so one row. Blocking changes no sum. */
-#if defined(__AVX512F__)
-#define ROWS 2 /* with BLOCK 10: 20 accumulators of 32 registers */
-#elif defined(__AVX__)
+/* ROWS weight rows share each load of the BLOCK inputs: ROWS x BLOCK accumulators, ROWS
+ * row vectors and one input vector must fit the register file. 16 registers (NEON, SSE2,
+ * AVX): 2 x 5 + 2 + 1 = 13; 32 (AVX-512): 2 x 10 + 2 + 1. Blocking changes no sum. */
 #define ROWS 2
-#else
-#define ROWS 1
-#endif
 
 #if defined(__AVX512F__) && (ROWS != 2 || BLOCK % 2)
 #error "forward_layer's 4-sum reduction takes 2 rows x 2 samples"
@@ -101,6 +97,11 @@ void hdrnn_net_free(hdrnn_net *net)
 /* out[k][o] = b[o] + sum_i in[k][i] * w[o][i] for k < count (pre-activations); each
  * sum in LANES lanes over i (the last n_in % LANES inputs as one zero-padded vector),
  * then vf_hsum (vf_hsum4 for four at once on AVX-512). in [count][n_in], w [n_out][n_in], out [count][n_out]. */
+/* On ARMv7 GCC's induction-variable pass turns the stepping pointers below back into
+ * base + index, an add before every load (vld1 has no register-offset form): off there. */
+#if defined(__ARM_NEON) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-ivopts")))
+#endif
 static void forward_layer(const float *restrict in, int count, int n_in,
                           const float *restrict w, const float *restrict b, int n_out,
                           float *restrict out)
@@ -108,32 +109,53 @@ static void forward_layer(const float *restrict in, int count, int n_in,
     const int n_vec = n_in / LANES * LANES;
     for (int k0 = 0; k0 < count; k0 += BLOCK) {
         const float *x[BLOCK];
+        UNROLL
         for (int j = 0; j < BLOCK; j++) /* a short last block repeats its first sample */
             x[j] = in + (size_t)(k0 + j < count ? k0 + j : k0) * n_in;
         for (int o0 = 0; o0 < n_out; o0 += ROWS) {
             const float *wr[ROWS];
+            UNROLL
             for (int r = 0; r < ROWS; r++) /* a short last block repeats its first row */
                 wr[r] = w + (size_t)(o0 + r < n_out ? o0 + r : o0) * n_in;
             hdrnn_vf acc[ROWS][BLOCK];
+            UNROLL
             for (int r = 0; r < ROWS; r++)
+                UNROLL
                 for (int j = 0; j < BLOCK; j++)
                     acc[r][j] = vf_splat(0.0f);
+            /* pointers that step (post-increment loads), not base + index */
+            const float *wp[ROWS], *xp[BLOCK];
+            UNROLL
+            for (int r = 0; r < ROWS; r++)
+                wp[r] = wr[r];
+            UNROLL
+            for (int j = 0; j < BLOCK; j++)
+                xp[j] = x[j];
             for (int i = 0; i < n_vec; i += LANES) {
                 hdrnn_vf wv[ROWS];
-                for (int r = 0; r < ROWS; r++)
-                    wv[r] = vf_load(wr[r] + i);
+                UNROLL
+                for (int r = 0; r < ROWS; r++) {
+                    wv[r] = vf_load(wp[r]);
+                    wp[r] += LANES;
+                }
+                UNROLL
                 for (int j = 0; j < BLOCK; j++) {
-                    hdrnn_vf xv = vf_load(x[j] + i);
+                    hdrnn_vf xv = vf_load(xp[j]);
+                    xp[j] += LANES;
+                    UNROLL
                     for (int r = 0; r < ROWS; r++)
                         acc[r][j] = vf_madd(acc[r][j], xv, wv[r]);
                 }
             }
             if (n_vec < n_in) { /* the last inputs, zero-padded: 0 * 0 adds nothing */
                 hdrnn_vf wv[ROWS];
+                UNROLL
                 for (int r = 0; r < ROWS; r++)
                     wv[r] = vf_load_part(wr[r] + n_vec, n_in - n_vec);
+                UNROLL
                 for (int j = 0; j < BLOCK; j++) {
                     hdrnn_vf xv = vf_load_part(x[j] + n_vec, n_in - n_vec);
+                    UNROLL
                     for (int r = 0; r < ROWS; r++)
                         acc[r][j] = vf_madd(acc[r][j], xv, wv[r]);
                 }
@@ -141,6 +163,7 @@ static void forward_layer(const float *restrict in, int count, int n_in,
 #if defined(__AVX512F__)
             if (o0 + ROWS <= n_out && k0 + BLOCK <= count) { /* a full block: 4 sums at once */
                 const __m128 bias = _mm_setr_ps(b[o0], b[o0 + 1], b[o0], b[o0 + 1]);
+                UNROLL
                 for (int j = 0; j < BLOCK; j += 2) {
                     __m128 z = _mm_add_ps(
                         vf_hsum4(acc[0][j], acc[1][j], acc[0][j + 1], acc[1][j + 1]), bias);
@@ -150,9 +173,14 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                 continue;
             }
 #endif
-            for (int r = 0; r < ROWS && o0 + r < n_out; r++)
-                for (int j = 0; j < BLOCK && k0 + j < count; j++)
-                    out[(size_t)(k0 + j) * n_out + o0 + r] = vf_hsum(acc[r][j]) + b[o0 + r];
+            /* constant trip counts: the accumulators stay registers (a loop bound by
+             * n_out or count would make GCC keep them in memory, stored every step) */
+            UNROLL
+            for (int r = 0; r < ROWS; r++)
+                UNROLL
+                for (int j = 0; j < BLOCK; j++)
+                    if (o0 + r < n_out && k0 + j < count)
+                        out[(size_t)(k0 + j) * n_out + o0 + r] = vf_hsum(acc[r][j]) + b[o0 + r];
         }
     }
 }
@@ -230,11 +258,11 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
  * of g stays in registers while k runs, each a[k] load serving 4 rows and each
  * broadcast of d[k][o] serving TILE_VECS vectors.
  * d [count][n_out], a [count][n_in], w [n_out][n_in]. */
-#define TILE_ROWS 4
+#define TILE_ROWS 4 /* vf_madd4's four rows */
 #if defined(__AVX512F__)
 #define TILE_VECS 4 /* 16 accumulators of 32 registers */
 #else
-#define TILE_VECS 2 /* 8 accumulators (16 with 4-float registers: measured best) */
+#define TILE_VECS 2 /* 8 accumulators + 2 inputs + 1 broadcast of 16 registers */
 #endif
 
 static void update_rows(const float *restrict d, int count, int n_out, int o0, int rows,
@@ -244,27 +272,26 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
     int i = 0;
     if (rows == TILE_ROWS) {
         for (; i + TILE_VECS * LANES <= n_in; i += TILE_VECS * LANES) {
-            hdrnn_vf g[TILE_ROWS][TILE_VECS];
-            for (int r = 0; r < TILE_ROWS; r++)
+            hdrnn_vf g[TILE_VECS][TILE_ROWS]; /* g[c][r]: rows o0 + r, inputs i + c * LANES */
+            UNROLL
+            for (int c = 0; c < TILE_VECS; c++)
+                UNROLL
+                for (int r = 0; r < TILE_ROWS; r++)
+                    g[c][r] = vf_splat(0.0f);
+            const float *ak = a + i, *dk = d + o0;
+            for (int k = 0; k < count; k++, ak += n_in, dk += n_out) {
+                const hdrnn_s4 dv = vf_load4(dk); /* d[k][o0 .. o0 + 3] */
+                UNROLL
                 for (int c = 0; c < TILE_VECS; c++)
-                    g[r][c] = vf_splat(0.0f);
-            for (int k = 0; k < count; k++) {
-                const float *ak = a + (size_t)k * n_in + i;
-                const float *dk = d + (size_t)k * n_out + o0;
-                hdrnn_vf av[TILE_VECS];
-                for (int c = 0; c < TILE_VECS; c++)
-                    av[c] = vf_load(ak + c * LANES);
-                for (int r = 0; r < TILE_ROWS; r++) {
-                    hdrnn_vf dv = vf_splat(dk[r]);
-                    for (int c = 0; c < TILE_VECS; c++)
-                        g[r][c] = vf_madd(g[r][c], dv, av[c]);
-                }
+                    vf_madd4(g[c], vf_load(ak + c * LANES), dv);
             }
+            UNROLL
             for (int r = 0; r < TILE_ROWS; r++) {
                 float *wr = w + (size_t)(o0 + r) * n_in + i;
+                UNROLL
                 for (int c = 0; c < TILE_VECS; c++)
                     vf_store(wr + c * LANES,
-                             vf_sub(vf_load(wr + c * LANES), vf_mul(vstep, g[r][c])));
+                             vf_msub(vf_load(wr + c * LANES), vstep, g[c][r]));
             }
         }
     }
@@ -277,7 +304,7 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
             for (int k = 0; k < count; k++)
                 g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
                             vf_load(a + (size_t)k * n_in + j));
-            vf_store(wr + j, vf_sub(vf_load(wr + j), vf_mul(vstep, g)));
+            vf_store(wr + j, vf_msub(vf_load(wr + j), vstep, g));
         }
         if (j < n_in) { /* the last inputs as one partial vector */
             const int n = n_in - j;
@@ -285,7 +312,7 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
             for (int k = 0; k < count; k++)
                 g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
                             vf_load_part(a + (size_t)k * n_in + j, n));
-            vf_store_part(wr + j, vf_sub(vf_load_part(wr + j, n), vf_mul(vstep, g)), n);
+            vf_store_part(wr + j, vf_msub(vf_load_part(wr + j, n), vstep, g), n);
         }
     }
 }

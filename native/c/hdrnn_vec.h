@@ -1,11 +1,13 @@
-/* hdrnn_vf: a float vector of HDRNN_VF_LANES lanes for the trainer's kernels: 8, or 16
- * in AVX-512 host-tuned builds.
- * - ARM NEON: two float32x4_t through intrinsics. GCC never uses NEON for float
- *   arithmetic by itself on ARMv7 without -funsafe-math-optimizations (NEON flushes
- *   denormals, so it is not IEEE), neither when auto-vectorizing nor for generic vectors.
+/* hdrnn_vf: a float vector of HDRNN_VF_LANES lanes for the trainer's kernels: one
+ * hardware register. 4 lanes on the Cortex-A9 (NEON quad register) and in portable x86
+ * builds (SSE2); 8 with AVX and 16 with AVX-512 (host-tuned builds).
+ * - ARM NEON: float32x4_t through intrinsics. GCC never uses NEON for float arithmetic
+ *   by itself on ARMv7 without -funsafe-math-optimizations (NEON flushes denormals, so it
+ *   is not IEEE), neither when auto-vectorizing nor for generic vectors.
  * - Elsewhere: GCC/Clang generic vectors, lowered to SSE2, AVX or scalar code.
- * Both sum in the same explicit order, so x86 and ARM results differ only where the
- * hardware rounds differently (fused multiply-add on host-tuned x86 builds). */
+ * Both sum in the same explicit order with the same width, so the portable x86 build and
+ * the ARM build produce bitwise-equal weights; host-tuned builds differ in width and
+ * fuse multiply-adds. */
 #ifndef HDRNN_VEC_H
 #define HDRNN_VEC_H
 
@@ -13,66 +15,69 @@
 
 #if defined(__ARM_NEON)
 #include <arm_neon.h>
-
-typedef struct hdrnn_vf {
-    float32x4_t lo, hi;
-} hdrnn_vf;
+#define HDRNN_VF_LANES 4
+typedef float32x4_t hdrnn_vf;
 
 static inline hdrnn_vf vf_load(const float *p)
 {
-    return (hdrnn_vf){vld1q_f32(p), vld1q_f32(p + 4)};
+    return vld1q_f32(p);
 }
 
 static inline void vf_store(float *p, hdrnn_vf v)
 {
-    vst1q_f32(p, v.lo);
-    vst1q_f32(p + 4, v.hi);
+    vst1q_f32(p, v);
 }
 
 static inline hdrnn_vf vf_splat(float x)
 {
-    return (hdrnn_vf){vdupq_n_f32(x), vdupq_n_f32(x)};
+    return vdupq_n_f32(x);
 }
 
 /* acc + a * b, product rounded before the sum (ARMv7 VMLA is not fused) */
 static inline hdrnn_vf vf_madd(hdrnn_vf acc, hdrnn_vf a, hdrnn_vf b)
 {
-    return (hdrnn_vf){vmlaq_f32(acc.lo, a.lo, b.lo), vmlaq_f32(acc.hi, a.hi, b.hi)};
+    return vmlaq_f32(acc, a, b);
 }
 
 static inline hdrnn_vf vf_mul(hdrnn_vf a, hdrnn_vf b)
 {
-    return (hdrnn_vf){vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)};
+    return vmulq_f32(a, b);
+}
+
+/* w - a * b, product rounded before the difference (VMLS, not fused) */
+static inline hdrnn_vf vf_msub(hdrnn_vf w, hdrnn_vf a, hdrnn_vf b)
+{
+    return vmlsq_f32(w, a, b);
 }
 
 static inline hdrnn_vf vf_sub(hdrnn_vf a, hdrnn_vf b)
 {
-    return (hdrnn_vf){vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)};
+    return vsubq_f32(a, b);
 }
 
-/* The first n floats (0 < n < 8) at p, zeros in the other lanes; no access past p + n. */
+/* The first n floats (0 < n < 4) at p, zeros in the other lanes; no access past p + n. */
 static inline hdrnn_vf vf_load_part(const float *p, int n)
 {
-    float t[8] = {0};
+    float t[4] = {0};
     memcpy(t, p, sizeof(float) * (size_t)n);
-    return vf_load(t);
+    return vld1q_f32(t);
 }
 
 static inline void vf_store_part(float *p, hdrnn_vf v, int n)
 {
-    float t[8];
-    vf_store(t, v);
+    float t[4];
+    vst1q_f32(t, v);
     memcpy(p, t, sizeof(float) * (size_t)n);
 }
 
-
 #else
-/* 16 lanes where AVX-512 is enabled (host-tuned builds), else 8. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define HDRNN_VF_LANES 16
-#else
+#elif defined(__AVX__)
 #define HDRNN_VF_LANES 8
+#else
+#define HDRNN_VF_LANES 4 /* SSE2 (x86-64's baseline), or scalar code elsewhere */
 #endif
 typedef float hdrnn_vf __attribute__((vector_size(4 * HDRNN_VF_LANES)));
 
@@ -101,6 +106,11 @@ static inline hdrnn_vf vf_madd(hdrnn_vf acc, hdrnn_vf a, hdrnn_vf b)
 static inline hdrnn_vf vf_mul(hdrnn_vf a, hdrnn_vf b)
 {
     return a * b;
+}
+
+static inline hdrnn_vf vf_msub(hdrnn_vf w, hdrnn_vf a, hdrnn_vf b)
+{
+    return w - a * b;
 }
 
 static inline hdrnn_vf vf_sub(hdrnn_vf a, hdrnn_vf b)
@@ -132,22 +142,59 @@ static inline void vf_store_part(float *p, hdrnn_vf v, int n)
 
 #endif
 
-#ifndef HDRNN_VF_LANES
-#define HDRNN_VF_LANES 8 /* NEON: two float32x4_t */
+/* Four scalars for vf_madd4: the d[k][o0..o0+3] of a 4-row outer-product step. On NEON
+ * one quad register, whose lanes the multiply-accumulate reads directly (VMLA by scalar:
+ * no broadcast instructions); elsewhere four floats, broadcast as they are used. */
+#if defined(__ARM_NEON)
+typedef float32x4_t hdrnn_s4;
+
+static inline hdrnn_s4 vf_load4(const float *p)
+{
+    return vld1q_f32(p);
+}
+
+/* g[r] = g[r] + a * s[r] for r < 4 (the same products and sums as vf_madd) */
+static inline void vf_madd4(hdrnn_vf g[4], hdrnn_vf a, hdrnn_s4 s)
+{
+    g[0] = vmlaq_lane_f32(g[0], a, vget_low_f32(s), 0);
+    g[1] = vmlaq_lane_f32(g[1], a, vget_low_f32(s), 1);
+    g[2] = vmlaq_lane_f32(g[2], a, vget_high_f32(s), 0);
+    g[3] = vmlaq_lane_f32(g[3], a, vget_high_f32(s), 1);
+}
+#else
+typedef struct hdrnn_s4 {
+    float v[4];
+} hdrnn_s4;
+
+static inline hdrnn_s4 vf_load4(const float *p)
+{
+    hdrnn_s4 s;
+    memcpy(s.v, p, sizeof s.v);
+    return s;
+}
+
+static inline void vf_madd4(hdrnn_vf g[4], hdrnn_vf a, hdrnn_s4 s)
+{
+    for (int r = 0; r < 4; r++)
+        g[r] = vf_madd(g[r], a, vf_splat(s.v[r]));
+}
 #endif
 
-/* Pairwise sum of the lanes in a fixed order, the same on every target:
- * ((t0+t4) + (t1+t5)) + ((t2+t6) + (t3+t7)), after folding 16 lanes to 8 (t[i]+t[i+8]).
+/* Pairwise sum of the lanes in a fixed order, the same on every target: wider vectors
+ * are folded in halves down to 4 lanes (t[i] + t[i + half]), then (t0 + t1) + (t2 + t3).
  * Done with half-vector adds rather than through memory: it ends every dot product. */
 static inline float vf_hsum(hdrnn_vf v)
 {
 #if defined(__ARM_NEON)
-    float32x4_t s = vaddq_f32(v.lo, v.hi);
-    return (vgetq_lane_f32(s, 0) + vgetq_lane_f32(s, 1)) +
-           (vgetq_lane_f32(s, 2) + vgetq_lane_f32(s, 3));
+    return (vgetq_lane_f32(v, 0) + vgetq_lane_f32(v, 1)) +
+           (vgetq_lane_f32(v, 2) + vgetq_lane_f32(v, 3));
+#else
+    typedef float h4 __attribute__((vector_size(16)));
+    h4 s;
+#if HDRNN_VF_LANES == 4
+    s = v;
 #else
     typedef float h8 __attribute__((vector_size(32)));
-    typedef float h4 __attribute__((vector_size(16)));
     h8 s8;
 #if HDRNN_VF_LANES == 16
     h8 a, b;
@@ -160,7 +207,8 @@ static inline float vf_hsum(hdrnn_vf v)
     h4 c, d;
     memcpy(&c, &s8, sizeof c);
     memcpy(&d, (const char *)&s8 + sizeof c, sizeof d);
-    h4 s = c + d;
+    s = c + d;
+#endif
     return (s[0] + s[1]) + (s[2] + s[3]);
 #endif
 }

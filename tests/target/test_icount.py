@@ -45,7 +45,7 @@ def test_icount_is_deterministic_and_recorded(icount_board):
     assert code == 0, out
     train = []
     for _ in range(2):
-        out, code = run(f"hdrnn-c --data {DATA} --hidden 30 --epochs 1 --train-limit 400 "
+        out, code = run(f"hdrnn-c --data {DATA} --hidden 30 --epochs 1 --train-limit 2000 "
                         "--test-limit 100", 300)
         assert code == 0, out[-3:]
         train.append(json.loads(out[-2])["train_s"])
