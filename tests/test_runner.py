@@ -261,7 +261,11 @@ def test_epochs_0_session(mnist10k, tmp_path, need_native):
     ["--timeout", "0"], ["--timeout", "nan"], ["--timeout", "-1"], ["--warmup", "-1"],
     ["--target-accuracy", "1.5"], ["--check-seeds", "0"],
     ["stress", "--mem-limit", "1G", "--start-hidden", "0"],
-    ["stress", "--mem-limit", "1G", "--start-hidden", "64", "--max-hidden", "32"]])
+    ["stress", "--mem-limit", "1G", "--start-hidden", "64", "--max-hidden", "32"],
+    ["stress", "--mem-limit", "inf"], ["stress", "--mem-limit", "nan"],
+    ["stress", "--mem-limit", "1e30"], ["stress", "--mem-limit", "1K"],
+    ["stress", "--mem-limit", "-5M"], ["stress", "--mem-limit", ""], ["--out", ""],
+    ["--out", "  "], ["--hidden", "9" * 30], ["--hidden", "1,1,1,1,1,1,1,1,1"]])
 def test_ignored_or_bad_options_are_refused(args, tmp_path):
     r = run(["hdrnn-run", *[str(tmp_path) if a == "R" else a for a in args]])
     assert r.returncode == 2, (args, r.stderr)
@@ -333,7 +337,7 @@ def test_fast_exiting_process_is_still_measured():
         assert 0 < m.max_rss_kib < 8 * 1024
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_stopping_the_runner_stops_its_trainer(mnist10k, tmp_path, need_native, how):
     """The trainer runs in a session of its own (a terminal's Ctrl-C does not reach it),
     so the runner must end it when it is itself interrupted or terminated."""
@@ -361,3 +365,43 @@ def test_stopping_the_runner_stops_its_trainer(mnist10k, tmp_path, need_native, 
     assert not os.path.exists(f"/proc/{trainer}") or \
         open(f"/proc/{trainer}/stat").read().split()[2] == "Z"
     assert not (out / "runs" / "numpy-sample__h64__r1.json").exists()
+
+
+def test_one_runner_per_results_directory(mnist10k, tmp_path, need_native):
+    """Two hdrnn-run on one directory would run the same runs twice, each slowing the
+    other: the second is refused while the first works."""
+    out = tmp_path / "res"
+    first = subprocess.Popen(["hdrnn-run", "--impl", "numpy-sample", "--hidden", "64",
+                              "--data", str(mnist10k), "--out", str(out), "--epochs", "30",
+                              "--reps", "1", "--no-check", "--quiet"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "session.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = run(["hdrnn-run", "--resume", str(out), "--quiet"])
+        assert r.returncode == 4, r.stderr
+        assert f"pid {first.pid}" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+    assert not list((out / "runs").glob("*.json"))  # the run in flight was lost, only it
+
+
+def test_a_full_disk_is_named_and_leaves_no_half_file(mnist10k, tmp_path, need_native):
+    """Results on a file system that fills up (a 24 KiB tmpfs in a mount namespace of
+    its own): exit 4 naming the file, no temporary file left behind."""
+    out = tmp_path / "small"
+    out.mkdir()
+    script = (f"mount -t tmpfs -o size=24k tmpfs {out} || exit 99; hdrnn-run --impl c "
+              f"--hidden 8 --hidden 16 --hidden 32 --reps 3 --data {mnist10k} "
+              f"--out {out}/res --no-check --quiet --epochs 1 --train-limit 200 "
+              f"--test-limit 100; rc=$?; ls -a {out}/res {out}/res/runs; exit $rc")
+    r = run(["unshare", "-m", "sh", "-c", script])
+    if r.returncode == 99 or "unshare:" in r.stderr:
+        pytest.skip("cannot mount a tmpfs in a mount namespace here: " + r.stderr[:80])
+    assert r.returncode == 4, r.stderr
+    lines = [x for x in r.stderr.strip().splitlines() if x.startswith("hdrnn-run:")]
+    assert lines and "No space left on device" in lines[-1], r.stderr
+    assert f"{out}/res" in lines[-1]
+    assert ".tmp" not in r.stdout  # the listing made inside the namespace

@@ -60,7 +60,7 @@ def build_parser() -> OneLineParser:
     g.add_argument("--data", type=Path, help="directory with the four IDX files")
     g.add_argument("--dataset", choices=datasets.NAMES, help="a named data set")
     o = p.add_mutually_exclusive_group()
-    o.add_argument("--out", type=Path, help="new results directory")
+    o.add_argument("--out", help="new results directory")
     o.add_argument("--resume", type=Path, help="finish the missing runs of a session")
     c = p.add_mutually_exclusive_group()
     c.add_argument("--check", action="store_true", default=None,
@@ -158,6 +158,8 @@ def _positive(name: str, v) -> None:
 
 
 def make_options(a) -> Options:
+    if a.out is not None and not str(a.out).strip():
+        raise UsageError("--out: empty path")
     _positive("threads", a.threads)
     _positive("check-seeds", a.check_seeds)
     timeout = 3600.0 if a.timeout is None else a.timeout
@@ -221,7 +223,7 @@ def new_session(a, plan: presets.Plan, data: Path, available, skipped) -> tuple[
         "skipped": {s.name: s.reason for s in skipped},
         "trainers": impls.describe_builds(available, data),
     }
-    session = Session.create(a.out or default_out(plan.name, opts.mode), info)
+    session = Session.create(Path(a.out) if a.out else default_out(plan.name, opts.mode), info)
     return session, Options.from_session(info, a.quiet)
 
 
@@ -258,7 +260,11 @@ def _terminate(signum, _frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
+    # SIGHUP: a dropped ssh or serial session. Like SIGTERM the run in flight ends with the
+    # runner (its trainer is killed, not left running); --resume finishes the rest. For
+    # multi-hour presets run under nohup, tmux or screen (docs/runner.md).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     return run_main(PROG, _main, argv)
 
 

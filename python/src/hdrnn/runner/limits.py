@@ -4,24 +4,31 @@ also counts mapped but untouched memory: a stricter limit, recorded as such)."""
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+MIN_LIMIT = 1 << 20   # below a MiB not even the C trainer starts
+MAX_LIMIT = 1 << 50   # a PiB: anything larger is no limit at all
 
 
 def parse_size(text: str) -> int:
+    """'256M', '1G', '1.5G', '65536K' -> bytes, between 1 MiB and 1 PiB."""
     t = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = t[-1] if t and t[-1] in "KMG" else ""
+    unit = t[-1] if t and t[-1] in "KMGT" else ""
     try:
         value = float(t[: len(t) - len(unit)])
     except ValueError:
         raise ValueError(f"{text!r}: expected a size like 256M or 1G") from None
-    if value <= 0:
-        raise ValueError(f"{text!r}: must be positive")
-    return int(value * _UNITS[unit])
+    size = value * _UNITS[unit] if math.isfinite(value) else math.inf
+    if not MIN_LIMIT <= size <= MAX_LIMIT:
+        raise ValueError(f"{text!r}: must be between 1M and 1024T")
+    return int(size)
 
 
 def _cgroup_v2_parent() -> Path | None:
