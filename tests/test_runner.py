@@ -405,3 +405,34 @@ def test_a_full_disk_is_named_and_leaves_no_half_file(mnist10k, tmp_path, need_n
     assert lines and "No space left on device" in lines[-1], r.stderr
     assert f"{out}/res" in lines[-1]
     assert ".tmp" not in r.stdout  # the listing made inside the namespace
+
+
+@pytest.mark.parametrize("damage", ["list", "no-plan", "plan-hidden-strings", "unknown-impl",
+                                    "warmup-text", "native-bin-number", "huge-timeout",
+                                    "not-json"])
+def test_resume_of_a_damaged_session_is_one_line(mnist10k, tmp_path, damage, need_native):
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c", "--hidden", "8", "--data", str(mnist10k), "--out",
+             str(out), *SMALL])
+    assert r.returncode == 0, r.stderr
+    path = out / "session.json"
+    info = json.loads(path.read_text())
+    if damage == "list":
+        info = [info]
+    elif damage == "no-plan":
+        del info["plan"]
+    elif damage == "plan-hidden-strings":
+        info["plan"]["hidden"] = [["8"], {"a": 1}]
+    elif damage == "unknown-impl":
+        info["plan"]["impls"] = ["fortran"]
+    elif damage == "warmup-text":
+        info["plan"]["warmup"] = "two"
+    elif damage == "native-bin-number":
+        info["native_bin"] = 7
+    elif damage == "huge-timeout":
+        info["timeout_s"] = 10 ** 400
+    text = json.dumps(info) if damage != "not-json" else "{plan: nope"
+    path.write_text(text)
+    r = run(["hdrnn-run", "--resume", str(out), "--quiet"])
+    assert r.returncode == 3, (damage, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "session.json" in r.stderr

@@ -103,7 +103,7 @@ def check_session(path: Path, info) -> None:
     """What --resume needs of session.json, checked before anything is run; a
     hand-edited or damaged file is one DataError naming it."""
     from .impls import ALL
-    from .presets import Plan
+    from .presets import ORDERS, Plan
     if not isinstance(info, dict):
         raise DataError(f"{path}: not an hdrnn-run session (not a JSON object)")
     plan = info.get("plan")
@@ -125,6 +125,21 @@ def check_session(path: Path, info) -> None:
             raise DataError(f"{path}: 'plan.{key}' must be a non-negative integer")
     if not isinstance(p.lr, (int, float)) or isinstance(p.lr, bool) or not p.lr > 0:
         raise DataError(f"{path}: 'plan.lr' must be a positive number")
+    for key in ("train_limit", "test_limit", "warmup"):
+        v = getattr(p, key)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise DataError(f"{path}: 'plan.{key}' must be a non-negative integer or null")
+    for key in ("same_seed", "check"):
+        if not isinstance(getattr(p, key), bool):
+            raise DataError(f"{path}: 'plan.{key}' must be true or false")
+    if p.order not in ORDERS or not isinstance(p.name, str) or not isinstance(p.dataset, str):
+        raise DataError(f"{path}: 'plan' has a bad order, name or dataset")
+    t = p.target_accuracy
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
+                          or not 0 < t <= 1):
+        raise DataError(f"{path}: 'plan.target_accuracy' must be in (0, 1] or null")
+    if info.get("native_bin") is not None and not isinstance(info["native_bin"], str):
+        raise DataError(f"{path}: 'native_bin' must be a path or null")
     if p.impls is not None and (not isinstance(p.impls, list) or
                                 any(i not in ALL for i in p.impls)):
         raise DataError(f"{path}: 'plan.impls' names an unknown implementation")
@@ -137,5 +152,5 @@ def check_session(path: Path, info) -> None:
     from .options import Options
     try:
         Options.from_session(info, True)
-    except (TypeError, ValueError, AttributeError) as e:
+    except (TypeError, ValueError, AttributeError, OverflowError) as e:
         raise DataError(f"{path}: options that cannot be read ({e})") from None
