@@ -17,7 +17,7 @@ export HDRNN_DATA ?= $(HOME)/.cache/hdrnn
 APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
 	gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf binutils-arm-linux-gnueabihf \
 	qemu-user qemu-system-arm dataset-fashion-mnist \
-	mmdebstrap cpio xz-utils kmod
+	mmdebstrap cpio xz-utils kmod bmap-tools util-linux e2fsprogs
 
 .PHONY: all deps venv native native-tuned native-arm data bench bench-trainers bench-target \
 	test lint clean \
@@ -124,9 +124,10 @@ test: native native-tuned native-arm data lint test-image
 		--lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
 
 # Write the SD-card image built by `kas build kas/imx6.yml` to a card: make flash DEV=/dev/sdX
+# (asks before writing; ARGS=--yes does not)
 flash:
-	@test -n "$(DEV)" || { echo "usage: make flash DEV=/dev/sdX" >&2; exit 2; }
-	tools/flash.sh $(DEV)
+	@test -n "$(DEV)" || { echo "usage: make flash DEV=/dev/sdX [ARGS=--yes]" >&2; exit 2; }
+	tools/flash.sh $(ARGS) $(DEV)
 
 clean:
 	rm -rf $(BUILD) $(VENV)
