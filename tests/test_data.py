@@ -2,9 +2,12 @@
 documented (8,000 / 2,000, stratified by digit, deterministic)."""
 
 import hashlib
+import json
 import os
+import shutil
 
 import numpy as np
+import pytest
 
 from helpers import run
 from hdrnn import datasets, idx
@@ -57,3 +60,50 @@ def test_path_honours_hdrnn_data(tmp_path):
     r = run(["hdrnn-data", "path", "mnist"],
             env={**os.environ, "HDRNN_DATA": str(tmp_path)})
     assert r.returncode == 0 and r.stdout.strip() == str(tmp_path / "mnist")
+
+
+def _cache_copy(mnist10k, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(mnist10k, cache / "mnist-10k")
+    return cache, cache / "mnist-10k"
+
+
+@pytest.mark.parametrize("what", ["pixel", "label"])
+def test_a_changed_byte_fails_verify_and_is_fetched_again(mnist10k, tmp_path, what):
+    """The cache keeps a SHA256SUMS of what was converted: a flipped pixel or an edited
+    label (valid IDX either way) is caught by verify, and get converts again."""
+    cache, d = _cache_copy(mnist10k, tmp_path)
+    assert (d / "SHA256SUMS").is_file()
+    name = "train-images-idx3-ubyte" if what == "pixel" else "t10k-labels-idx1-ubyte"
+    blob = bytearray((d / name).read_bytes())
+    blob[-1] = (blob[-1] + 1) % (256 if what == "pixel" else 10)
+    (d / name).write_bytes(bytes(blob))
+    r = run(["hdrnn-data", "verify", str(d)])
+    assert r.returncode == 3 and name in r.stderr and "sha256" in r.stderr
+    env = {**os.environ, "HDRNN_DATA": str(cache)}
+    r = run(["hdrnn-data", "get", "mnist-10k", "--tarball", str(_tarball(tmp_path))], env=env)
+    assert r.returncode == 0, r.stderr
+    assert run(["hdrnn-data", "verify", str(d)]).returncode == 0
+    assert (d / name).read_bytes() == (mnist10k / name).read_bytes()
+
+
+def test_sessions_name_the_exact_data(mnist10k, tmp_path):
+    from hdrnn.datasets import digests
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "numpy", "--hidden", "8", "--reps", "1", "--epochs", "1",
+             "--train-limit", "100", "--test-limit", "100", "--no-check", "--quiet",
+             "--data", str(mnist10k), "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    data = json.loads((out / "session.json").read_text())["data"]
+    assert data["manifest"] == "verified" and data["files"] == digests(mnist10k)
+    # the data changes under a session: --resume refuses to mix results
+    cache, d = _cache_copy(mnist10k, tmp_path)
+    info = json.loads((out / "session.json").read_text())
+    info["data_dir"] = str(d)
+    (out / "session.json").write_text(json.dumps(info))
+    blob = bytearray((d / "t10k-labels-idx1-ubyte").read_bytes())
+    blob[-1] = (blob[-1] + 1) % 10
+    (d / "t10k-labels-idx1-ubyte").write_bytes(bytes(blob))
+    (d / "SHA256SUMS").unlink()
+    r = run(["hdrnn-run", "--resume", str(out), "--quiet"])
+    assert r.returncode == 3 and "changed" in r.stderr

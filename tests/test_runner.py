@@ -283,6 +283,7 @@ def test_stress_finds_the_failing_size(mnist10k, tmp_path, need_native):
     # 784 x h float32 weights: 8192 -> 26 MB fits in 64 MB of address space, 65536 does not
     assert c["largest_ok_hidden"] in (8192, 16384, 32768)
     assert c["failure"]["exit_code"] == 4 and "out of memory" in c["failure"]["stderr_tail"]
+    assert c["failure"]["failure"] == "out-of-memory"
     assert c["failure"]["hidden"] == 2 * c["largest_ok_hidden"]
 
 
@@ -436,3 +437,25 @@ def test_resume_of_a_damaged_session_is_one_line(mnist10k, tmp_path, damage, nee
     r = run(["hdrnn-run", "--resume", str(out), "--quiet"])
     assert r.returncode == 3, (damage, r.stderr)
     assert len(r.stderr.strip().splitlines()) == 1 and "session.json" in r.stderr
+
+
+@pytest.mark.parametrize("body,kind", [
+    ("echo 'error while loading shared libraries: libm.so.6: failed to map segment from "
+     "shared object' >&2; exit 127", "out-of-memory"),
+    ("echo 'OpenBLAS error: Memory allocation still failed after 10 retries' >&2; exit 1",
+     "out-of-memory"),
+    ("echo 'hdrnn-c: out of memory' >&2; exit 4", "out-of-memory"),
+    ("kill -SEGV $$", "signal"),
+    ("echo 'hdrnn-c: something else' >&2; exit 1", "error")])
+def test_failures_are_classified(mnist10k, tmp_path, body, kind):
+    """Under a memory limit the loader or a library fails before the trainer can exit 4:
+    the runner still calls it out of memory."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "hdrnn-c").write_text("#!/bin/sh\n" + body + "\n")
+    (fake / "hdrnn-c").chmod(0o755)
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c", "--native-bin", str(fake), "--hidden", "8",
+             "--data", str(mnist10k), "--out", str(out), *SMALL])
+    assert r.returncode == 1
+    assert _runs(out)["c__h8__r1"]["failure"] == kind

@@ -31,6 +31,8 @@ do_install() {
              t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
         install -m 0644 ${UNPACKDIR}/$f ${D}${datadir}/hdrnn/mnist/$f
     done
+    # the manifest hdrnn-data writes for its cache: hdrnn-run records and checks it
+    (cd ${D}${datadir}/hdrnn/mnist && sha256sum *-ubyte > SHA256SUMS)
 }
 
 FILES:${PN} += "${datadir}/hdrnn/mnist"

@@ -35,9 +35,12 @@ def _main(argv: list[str] | None) -> int:
         print(datasets.path_of(args.name))
     else:
         d = idx.load(args.dir)
+        sums = datasets.verify_manifest(args.dir)
         per_class = np.bincount(d.train.labels, minlength=contract.CLASSES).tolist()
+        recorded = (f"match {datasets.MANIFEST}" if sums["manifest"]
+                    else f"not recorded (no {datasets.MANIFEST})")
         print(f"{args.dir}: ok, train {len(d.train.labels)}, test {len(d.test.labels)}, "
-              f"train labels per digit {per_class}")
+              f"train labels per digit {per_class}, checksums {recorded}")
     return 0
 
 

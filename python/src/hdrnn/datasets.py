@@ -29,6 +29,7 @@ import numpy as np
 
 from . import idx
 from .errors import DataError
+from .files import read_file, write_text
 
 NAMES = ("mnist-10k", "mnist", "fashion-mnist")
 
@@ -85,9 +86,54 @@ def _download(urls: list[str], what: str) -> bytes:
     raise DataError(f"{what}: download failed ({'; '.join(errors)})")
 
 
+MANIFEST = "SHA256SUMS"  # sha256sum's format: "<digest>  <name>" per line
+
+
+def digests(directory: Path) -> dict[str, str]:
+    """sha256 of the four IDX files of a directory."""
+    out = {}
+    for name in idx.FILENAMES:
+        h = hashlib.sha256()
+        try:
+            with open(directory / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        except OSError as e:
+            raise DataError(f"{directory / name}: cannot read: {e.strerror}") from None
+        out[name] = h.hexdigest()
+    return out
+
+
+def write_manifest(directory: Path) -> None:
+    write_text(directory / MANIFEST,
+               "".join(f"{d}  {n}\n" for n, d in digests(directory).items()))
+
+
+def verify_manifest(directory: Path) -> dict:
+    """The data's digests, checked against the directory's SHA256SUMS when it has one
+    (the cache and the board image always do; a directory of your own may not). A
+    changed file (a flipped pixel, an edited label) is a DataError naming it."""
+    found = digests(directory)
+    manifest = directory / MANIFEST
+    if not manifest.exists():
+        return {"files": found, "manifest": None}
+    want = {}
+    for line in read_file(manifest, "a SHA256SUMS file").decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            want[parts[1].lstrip("*")] = parts[0].lower()
+    for name, digest in found.items():
+        if want.get(name) != digest:
+            raise DataError(f"{directory / name}: sha256 {digest} does not match "
+                            f"{manifest} ({want.get(name, 'not listed')}): the data changed "
+                            "after conversion")
+    return {"files": found, "manifest": "verified"}
+
+
 def _finish(tmp: Path, dest: Path) -> Path:
-    """Check the IDX set in ``tmp`` and move it into place as a whole."""
+    """Check the IDX set in ``tmp``, record its checksums and move it into place whole."""
     idx.load(tmp)
+    write_manifest(tmp)
     if dest.exists():
         shutil.rmtree(dest)
     os.replace(tmp, dest)
@@ -216,9 +262,10 @@ def get(name: str, tarball: Path | None = None, force: bool = False) -> Path:
     if not force and dest.is_dir():
         try:
             idx.load(dest)
-            return dest
+            if verify_manifest(dest)["manifest"]:
+                return dest
         except DataError:
-            pass  # a damaged cache is fetched again
+            pass  # a damaged cache (or one without its manifest) is fetched again
     if name == "mnist":
         return get_mnist(dest)
     if name == "fashion-mnist":

@@ -69,7 +69,7 @@ for name, target in scripts.items():
     p.chmod(0o755)
 PYEOF
 mkdir -p "$RFS/usr/share/hdrnn/mnist-10k"
-cp "$DATA"/*-ubyte "$RFS/usr/share/hdrnn/mnist-10k/"
+cp "$DATA"/*-ubyte "$DATA"/SHA256SUMS "$RFS/usr/share/hdrnn/mnist-10k/"
 # Byte-compile on the host (same 3.11 bytecode as the guest's 3.11): an emulated
 # Cortex-A9 would otherwise spend most of a Python start compiling. unchecked-hash
 # pycs stay valid whatever the file times are.

@@ -86,7 +86,8 @@ def _typed(path: Path, doc: dict, key: str, types: tuple, optional: bool = True)
 RUN_NUMBERS = ("user_s", "sys_s", "train_s", "eval_s", "startup_s", "time_to_target_s",
                "rss_anon_peak_kib", "rss_file_peak_kib", "rss_shmem_peak_kib")
 RUN_INTEGERS = ("seed", "epochs", "batch")
-RUN_STRINGS = ("build", "binary", "signal", "stderr_tail", "dataset", "utc", "weights")
+RUN_STRINGS = ("build", "binary", "signal", "stderr_tail", "dataset", "utc", "weights",
+               "failure")
 
 
 def _check_run(path: Path, run) -> dict:

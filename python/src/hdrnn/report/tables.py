@@ -195,9 +195,9 @@ def failed(res: Results) -> str:
     rows = []
     for r in bad:
         tail = (str(r.get("stderr_tail") or "")).strip().splitlines()[-1:] or [""]
-        rows.append([esc(r["id"]), r["status"], esc(r.get("signal") or r.get("exit_code")),
-                     esc(tail[0][:100])])
-    return table(["run", "status", "exit", "stderr"], rows)
+        rows.append([esc(r["id"]), r["status"], esc(r.get("failure") or "-"),
+                     esc(r.get("signal") or r.get("exit_code")), esc(tail[0][:100])])
+    return table(["run", "status", "cause", "exit", "stderr"], rows)
 
 
 def machine(res: Results) -> str:

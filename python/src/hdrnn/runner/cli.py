@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import contract, datasets, idx
 from ..cliutil import OneLineParser, run_main
-from ..errors import ResourceError, UsageError
+from ..errors import DataError, ResourceError, UsageError
 from . import impls, machine, measure, presets
 from .limits import parse_size
 from .matrix import run_matrix
@@ -214,6 +214,7 @@ def new_session(a, plan: presets.Plan, data: Path, available, skipped) -> tuple[
         print(f"{PROG}: --perf: {perf_why}; runs go on without counters", file=sys.stderr)
     info = {
         "preset": plan.name, "plan": plan.__dict__, "data_dir": str(data),
+        "data": datasets.verify_manifest(data),
         "label": a.label,
         "emulated": emulation(a.emulated),
         **opts.session_fields(),
@@ -239,6 +240,11 @@ def _main(argv: list[str] | None) -> int:
         make_options(a)  # a bad option is refused before any data is fetched
         data = resolve_data(plan, a.data)
     idx.load(data, 1, 1)  # fail early, with the data's own message, on bad data
+    if a.resume:  # the data must still be what the session started with
+        now = datasets.verify_manifest(data)["files"]
+        if isinstance(info.get("data"), dict) and info["data"].get("files") not in (None, now):
+            raise DataError(f"{data}: the data changed since this session started "
+                            "(sha256 differs from session.json)")
     native_bin = info.get("native_bin") if a.resume else a.native_bin
     available, skipped = impls.discover(plan.impls, Path(native_bin) if native_bin else None)
     for s in skipped:

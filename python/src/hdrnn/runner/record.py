@@ -34,6 +34,27 @@ def child_env(threads: int) -> dict:
     return env
 
 
+# How a process that ran out of memory says so when it cannot exit 4 itself: the dynamic
+# loader mapping a library, OpenBLAS allocating its buffers, Python, C++ and LibTorch.
+OOM_SIGNS = ("out of memory", "cannot allocate memory", "failed to map segment",
+             "memory allocation", "memoryerror", "bad_alloc", "can't allocate memory",
+             "cannot allocate", "not enough memory")
+
+
+def failure_kind(m: Measurement, mem_limited: bool = False) -> str | None:
+    """Why a run failed, as far as its end says: timeout, out-of-memory (exit 4, a loader
+    or library message, or SIGKILL under a memory limit: the OOM killer), signal, error."""
+    if m.timed_out:
+        return "timeout"
+    tail = m.stderr_tail.lower()
+    if m.exit_code == 4 or any(sign in tail for sign in OOM_SIGNS) or \
+            (mem_limited and m.signal == "SIGKILL"):
+        return "out-of-memory"
+    if m.signal:
+        return "signal"
+    return "error" if m.exit_code else None
+
+
 def time_to_target(epochs: list[dict], target: float | None) -> float | None:
     """Training seconds (sum of train_s) until the test accuracy first reaches target."""
     if target is None:
@@ -85,6 +106,8 @@ def record_of(rid: str, impl: Impl, hidden: list[int], rep: int, seed: int, plan
         rec["rss_shmem_peak_kib"] = m.rss.shmem_kib
         rec["rss_samples"] = m.rss.samples
     if status != "ok":
+        rec["failure"] = failure_kind(m, bool(extra and extra.get("kind") == "stress")) or \
+            "error"
         rec["stderr_tail"] = m.stderr_tail
         if m.bad_stdout:
             rec["bad_stdout"] = m.bad_stdout

@@ -39,7 +39,8 @@ def run_stress(opts: Options, plan: Plan, session: Session, available: list[Impl
             if rec["status"] == "ok":
                 largest = h
                 continue
-            failure = {"hidden": h, "status": rec["status"], "exit_code": rec["exit_code"],
+            failure = {"hidden": h, "status": rec["status"], "failure": rec.get("failure"),
+                       "exit_code": rec["exit_code"],
                        "signal": rec["signal"], "max_rss_kib": rec["max_rss_kib"],
                        "stderr_tail": (rec.get("stderr_tail") or "")[-500:]}
             break
