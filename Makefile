@@ -20,7 +20,7 @@ APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
 	mmdebstrap cpio xz-utils kmod bmap-tools util-linux e2fsprogs
 
 .PHONY: all deps venv native native-tuned native-arm data bench bench-trainers bench-target \
-	test lint clean \
+	fuzz test lint clean \
 	test-image qemu-run flash
 
 all: native venv
@@ -118,6 +118,25 @@ qemu-run: $(TEST_IMAGE)
 bench-target: $(TEST_IMAGE) native
 	$(BIN)/python tools/bench_target.py --env tests/target/env/qemu-sabresd-icount.yaml \
 		--host-bin $(BUILD)/native/bin --out $(BUILD)/bench-target
+
+# Fuzz the IDX readers (not part of make test): libFuzzer with ASan and UBSan on the C
+# reader for FUZZ_SECONDS, starting from the kept corpus, then 20,000 generated files
+# through the Python reader. New inputs land in build/fuzz/corpus; a crash is written as
+# crash-*: fix it, then add the input to tests/data/fuzz-idx, which make test replays.
+FUZZ_SECONDS ?= 120
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+fuzz: $(VENV)/.stamp
+	@missing=$$(for p in $(FUZZ_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+	CC=clang-14 cmake -S native -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DHDRNN_FUZZ=ON -DHDRNN_WITH_C=OFF -DHDRNN_WITH_EIGEN=OFF -DHDRNN_WITH_LIBTORCH=OFF
+	cmake --build $(BUILD)/fuzz --target hdrnn-fuzz-idx -j2
+	mkdir -p $(BUILD)/fuzz/corpus
+	cd $(BUILD)/fuzz && bin/hdrnn-fuzz-idx -max_total_time=$(FUZZ_SECONDS) corpus \
+		$(CURDIR)/tests/data/fuzz-idx
+	HDRNN_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/test_fuzz_idx.py
 
 test: native native-tuned native-arm data lint test-image
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* open flags, fdopen */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
