@@ -178,11 +178,29 @@ def test_huge_batch_is_the_whole_set(impl, small):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "too-long"])
+def _near_path_max(tmp_path):
+    """A path of about PATH_MAX (4096) bytes in existing directories: the temporary name
+    beside it no longer fits."""
+    d = tmp_path
+    while len(str(d)) < 4096 - 300:
+        d = d / ("d" * 200)
+    d.mkdir(parents=True)
+    return d / ("w" * (4090 - len(str(d))))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "too-long", "path-max"])
 @pytest.mark.parametrize("impl", IMPLS)
 def test_weights_out_only_to_a_regular_or_new_file(impl, kind, small, tmp_path):
     import os
     import stat
+    if kind == "path-max":
+        target = _near_path_max(tmp_path)
+        r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "0", "--weights-out",
+                                     str(target)], timeout=60)
+        assert r.returncode == 4, (r.returncode, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert list(target.parent.iterdir()) == []  # neither the file nor a temporary one
+        return
     target = tmp_path / ("w" * 250) if kind == "too-long" else _special(kind, tmp_path)
     mode = os.lstat(target).st_mode if target.exists() or target.is_symlink() else None
     r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "0", "--weights-out",
@@ -205,3 +223,15 @@ def test_native_build_names_the_one_version(impl, small):
     assert r.returncode == 0, r.stderr
     assert _lines(r.stdout)[0]["hdrnn"] == hdrnn.__version__
     assert importlib.metadata.version("hdrnn") == hdrnn.__version__
+
+
+@pytest.mark.parametrize("impl", ["numpy", "numpy-sample"])
+def test_python_initialisation_memory_is_the_network(impl, small):
+    """The PRNG's normals go into the float32 weights in chunks: initialising 784-5000-10
+    (3.97 M parameters, 16 MB) stays near the interpreter plus the weights, where whole-size
+    Python lists took ~29x the network."""
+    from hdrnn.runner import measure
+    m = measure.run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "0",
+                                         "--hidden", "5000"], timeout=300)
+    assert m.exit_code == 0, m.stderr_tail
+    assert m.max_rss_kib < 200 * 1024, m.max_rss_kib
