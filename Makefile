@@ -48,9 +48,12 @@ $(VENV)/.stamp: python/pyproject.toml $(BUILD)/.apt.stamp
 
 # Host builds of the native trainers: portable flags, and host-tuned for bench-trainers
 # and that build's parity tests (HDRNN_HOST_TUNE=ON adds -march=native; never a target).
+# hdrnn-libtorch when PyTorch (TORCH) is installed: its wheel carries LibTorch's CMake package.
 define cmake_native
-	cmake -S native -B $(1) -DCMAKE_BUILD_TYPE=Release -DHDRNN_WITH_LIBTORCH=ON $(2) \
-		-DCMAKE_PREFIX_PATH="$$($(BIN)/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)"
+	prefix=$$($(BIN)/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null); \
+	cmake -S native -B $(1) -DCMAKE_BUILD_TYPE=Release $(2) \
+		-DHDRNN_WITH_LIBTORCH=$$([ -n "$$prefix" ] && echo ON || echo OFF) \
+		-DCMAKE_PREFIX_PATH="$$prefix"
 	cmake --build $(1) -j2
 endef
 
@@ -93,7 +96,8 @@ bench-trainers: native native-tuned
 
 lint: $(VENV)/.stamp
 	$(BIN)/oelint-adv --release wrynose --relpaths \
-		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' | sort)
+		$$(find meta-hdrnn -name '*.bb' -o -name '*.bbappend' -o -name '*.inc' \
+			-o -name '*.conf' -o -name '*.bbclass' | sort)
 	$(BIN)/python tools/check_kas.py kas
 	$(BIN)/ruff check --config python/pyproject.toml python tests tools
 
@@ -148,5 +152,9 @@ flash:
 	@test -n "$(DEV)" || { echo "usage: make flash DEV=/dev/sdX [ARGS=--yes]" >&2; exit 2; }
 	tools/flash.sh $(ARGS) $(DEV)
 
+# Only what this Makefile makes: build/ is also kas' default build directory (tmp,
+# sstate-cache, downloads: hours of work), which make clean never touches.
+CLEAN_DIRS := native tuned native-armv7 test-image fuzz bench-target results report \
+	target-logs .apt.stamp bench-trainers.json bench-trainers.md
 clean:
-	rm -rf $(BUILD) $(VENV)
+	rm -rf $(addprefix $(BUILD)/,$(CLEAN_DIRS)) $(VENV)
