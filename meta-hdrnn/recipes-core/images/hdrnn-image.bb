@@ -24,7 +24,8 @@ IMAGE_FEATURES += "allow-root-login \
                    ${@'' if d.getVar('HDRNN_CREDENTIALS') else 'allow-empty-password empty-root-password'} \
                    ${@'ssh-server-dropbear' if d.getVar('HDRNN_ROOT_AUTHORIZED_KEYS') else ''} \
 "
-EXTRA_USERS_PARAMS = "${@"usermod -p '%s' root;" % d.getVar('HDRNN_ROOT_PASSWORD_HASH') if d.getVar('HDRNN_ROOT_PASSWORD_HASH') else ''}"
+# extrausers runs these inside double quotes: the hash's $ must reach the shell as \$
+EXTRA_USERS_PARAMS = "${@"usermod -p '%s' root;" % d.getVar('HDRNN_ROOT_PASSWORD_HASH').replace('$', '\\$') if d.getVar('HDRNN_ROOT_PASSWORD_HASH') else ''}"
 
 ROOTFS_POSTPROCESS_COMMAND += "hdrnn_authorized_keys"
 hdrnn_authorized_keys[doc] = "Installs HDRNN_ROOT_AUTHORIZED_KEYS as root's authorized_keys"
