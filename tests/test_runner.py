@@ -51,9 +51,12 @@ def test_smoke_matrix(mnist10k, tmp_path, need_native):
         assert rec["train_s"] > 0 and rec["eval_s"] > 0 and rec["startup_s"] >= 0
         assert rec["train_s"] + rec["eval_s"] + rec["startup_s"] == \
             pytest.approx(rec["wall_s"], abs=2e-6)
-        assert 0 < rec["rss_anon_peak_kib"] and 0 < rec["rss_file_peak_kib"]
-        # sampled peaks, each at most the wait4 high-water mark (they need not coincide)
-        assert max(rec["rss_anon_peak_kib"], rec["rss_file_peak_kib"]) <= rec["max_rss_kib"]
+        # sampled peaks, each at most the wait4 high-water mark (they need not coincide);
+        # a run of a few ms may end before its first sample: then there is no split
+        if rec["impl"] == "numpy" or "rss_anon_peak_kib" in rec:
+            assert 0 < rec["rss_anon_peak_kib"] and 0 < rec["rss_file_peak_kib"]
+            assert max(rec["rss_anon_peak_kib"], rec["rss_file_peak_kib"]) <= \
+                rec["max_rss_kib"]
         assert len(rec["before"]["loadavg"]) == 3 and "governor" in rec["before"]
     assert runs["c__h8__r1"]["build"] == "portable" and runs["numpy__h8__r1"]["build"] == \
         "python"

@@ -232,6 +232,7 @@ def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: floa
         os.close(gate)
     try:
         while True:
+            rss.sample(pid)  # before wait4: a zombie has no memory left to read
             done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
                 return status, usage, time.monotonic() - start, False
@@ -239,7 +240,6 @@ def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: floa
                 os.killpg(group, signal.SIGKILL)
                 _, status, usage = os.wait4(pid, 0)
                 return status, usage, time.monotonic() - start, True
-            rss.sample(pid)
             time.sleep(POLL_S)
     except BaseException:
         # Ctrl-C or SIGTERM of the runner: the trainer runs in its own session, so it
