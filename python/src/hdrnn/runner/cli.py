@@ -204,11 +204,10 @@ def default_out(plan_name: str, mode: str) -> Path:
     return Path("results") / f"{stamp}-{plan_name}{'-stress' if mode == 'stress' else ''}"
 
 
-def new_session(a, plan: presets.Plan, data: Path, available, skipped) -> tuple[Session,
-                                                                                 Options]:
+def new_session(a, opts: Options, plan: presets.Plan, data: Path, available,
+                skipped) -> tuple[Session, Options]:
     """Create the results directory and its session.json: the plan, the options, and
     the machine and trainer builds the results were measured on."""
-    opts = make_options(a)
     perf_ok, perf_why = measure.perf_available() if opts.perf else (False, "not requested")
     if opts.perf and not perf_ok:
         print(f"{PROG}: --perf: {perf_why}; runs go on without counters", file=sys.stderr)
@@ -237,7 +236,7 @@ def _main(argv: list[str] | None) -> int:
         data = Path(info["data_dir"])
     else:
         plan = make_plan(a)
-        make_options(a)  # a bad option is refused before any data is fetched
+        opts = make_options(a)  # a bad option is refused before any data is fetched
         data = resolve_data(plan, a.data)
     idx.load(data, 1, 1)  # fail early, with the data's own message, on bad data
     if a.resume:  # the data must still be what the session started with
@@ -254,7 +253,7 @@ def _main(argv: list[str] | None) -> int:
     if a.resume:
         opts = Options.from_session(info, a.quiet)
     else:
-        session, opts = new_session(a, plan, data, available, skipped)
+        session, opts = new_session(a, opts, plan, data, available, skipped)
     print(f"{PROG}: results in {session.root}", file=sys.stderr)
     if opts.mode == "stress":
         return run_stress(opts, plan, session, available, data)
