@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hdrnn_a9.h"
 #include "hdrnn_net.h"
 #include "hdrnn_platform.h"
 #include "hdrnn_prng.h"
@@ -128,6 +129,15 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                 UNROLL
                 for (int j = 0; j < BLOCK; j++)
                     acc[r][j] = vf_splat(0.0f);
+#if defined(HDRNN_A9) && ROWS == 2 && BLOCK == 5
+            float part[ROWS][BLOCK][LANES];
+            hdrnn_a9_dot_2x5(wr[0], wr[1], x, n_vec / LANES, part);
+            UNROLL
+            for (int r = 0; r < ROWS; r++)
+                UNROLL
+                for (int j = 0; j < BLOCK; j++)
+                    acc[r][j] = vf_load(part[r][j]);
+#else
             /* pointers that step (post-increment loads), not base + index */
             const float *wp[ROWS], *xp[BLOCK];
             UNROLL
@@ -152,6 +162,7 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                         acc[r][j] = vf_madd(acc[r][j], xv, wv[r]);
                 }
             }
+#endif
             if (n_vec < n_in) { /* the last inputs, zero-padded: 0 * 0 adds nothing */
                 hdrnn_vf wv[ROWS];
                 UNROLL
@@ -258,10 +269,12 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
     }
 }
 
-/* w[o][i] -= step * g, g = sum_k d[k][o] * a[k][i] (k in order); b[o] likewise.
+/* w[o][i] -= step * g, g = d[0][o] * a[0][i] + d[1][o] * a[1][i] + ... (k in order, the
+ * sum starting from the first product); b[o] likewise.
  * A GEMM with a short inner dimension (the batch): a tile of 4 rows x TILE_VECS vectors
  * of g stays in registers while k runs, each a[k] load serving 4 rows and each
- * broadcast of d[k][o] serving TILE_VECS vectors.
+ * broadcast of d[k][o] serving TILE_VECS vectors (on the Cortex-A9, tiles of 4 x 12
+ * inputs in hdrnn_a9.c first). Every path sums alike, so the tiling changes no result.
  * d [count][n_out], a [count][n_in], w [n_out][n_in]. */
 #define TILE_ROWS 4 /* vf_madd4's four rows */
 #if defined(__AVX512F__)
@@ -275,17 +288,24 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
 {
     const hdrnn_vf vstep = vf_splat(step);
     int i = 0;
+#if defined(HDRNN_A9)
+    if (rows == TILE_ROWS)
+        for (; i + 3 * LANES <= n_in; i += 3 * LANES)
+            hdrnn_a9_update_4x12(a + i, n_in, d + o0, n_out, count,
+                                 w + (size_t)o0 * n_in + i, n_in, step);
+#endif
     if (rows == TILE_ROWS) {
         for (; i + TILE_VECS * LANES <= n_in; i += TILE_VECS * LANES) {
             hdrnn_vf g[TILE_VECS][TILE_ROWS]; /* g[c][r]: rows o0 + r, inputs i + c * LANES */
+            const float *ak = a + i, *dk = d + o0;
+            hdrnn_s4 dv = vf_load4(dk); /* d[k][o0 .. o0 + 3] */
             UNROLL
             for (int c = 0; c < TILE_VECS; c++)
-                UNROLL
-                for (int r = 0; r < TILE_ROWS; r++)
-                    g[c][r] = vf_splat(0.0f);
-            const float *ak = a + i, *dk = d + o0;
-            for (int k = 0; k < count; k++, ak += n_in, dk += n_out) {
-                const hdrnn_s4 dv = vf_load4(dk); /* d[k][o0 .. o0 + 3] */
+                vf_mul4(g[c], vf_load(ak + c * LANES), dv);
+            for (int k = 1; k < count; k++) {
+                ak += n_in;
+                dk += n_out;
+                dv = vf_load4(dk);
                 UNROLL
                 for (int c = 0; c < TILE_VECS; c++)
                     vf_madd4(g[c], vf_load(ak + c * LANES), dv);
@@ -305,16 +325,16 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
         float *wr = w + (size_t)o * n_in;
         int j = i;
         for (; j + LANES <= n_in; j += LANES) {
-            hdrnn_vf g = vf_splat(0.0f);
-            for (int k = 0; k < count; k++)
+            hdrnn_vf g = vf_mul(vf_splat(d[o]), vf_load(a + j));
+            for (int k = 1; k < count; k++)
                 g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
                             vf_load(a + (size_t)k * n_in + j));
             vf_store(wr + j, vf_msub(vf_load(wr + j), vstep, g));
         }
         if (j < n_in) { /* the last inputs as one partial vector */
             const int n = n_in - j;
-            hdrnn_vf g = vf_splat(0.0f);
-            for (int k = 0; k < count; k++)
+            hdrnn_vf g = vf_mul(vf_splat(d[o]), vf_load_part(a + j, n));
+            for (int k = 1; k < count; k++)
                 g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
                             vf_load_part(a + (size_t)k * n_in + j, n));
             vf_store_part(wr + j, vf_msub(vf_load_part(wr + j, n), vstep, g), n);

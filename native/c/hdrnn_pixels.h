@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 typedef struct hdrnn_pixel_scaler {
-    int fma_exact; /* AVX-512: the FMA form checked against the division for all 256 p */
+    int fma_exact;   /* AVX-512: the FMA form checked against the division for all 256 p */
+    int fixed_exact; /* NEON: the fixed-point form checked against the table, likewise */
 } hdrnn_pixel_scaler;
 
 void hdrnn_pixel_scaler_init(hdrnn_pixel_scaler *s);

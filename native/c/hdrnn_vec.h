@@ -153,6 +153,15 @@ static inline hdrnn_s4 vf_load4(const float *p)
     return vld1q_f32(p);
 }
 
+/* g[r] = a * s[r] for r < 4 (the first products of a sum) */
+static inline void vf_mul4(hdrnn_vf g[4], hdrnn_vf a, hdrnn_s4 s)
+{
+    g[0] = vmulq_lane_f32(a, vget_low_f32(s), 0);
+    g[1] = vmulq_lane_f32(a, vget_low_f32(s), 1);
+    g[2] = vmulq_lane_f32(a, vget_high_f32(s), 0);
+    g[3] = vmulq_lane_f32(a, vget_high_f32(s), 1);
+}
+
 /* g[r] = g[r] + a * s[r] for r < 4 (the same products and sums as vf_madd) */
 static inline void vf_madd4(hdrnn_vf g[4], hdrnn_vf a, hdrnn_s4 s)
 {
@@ -171,6 +180,12 @@ static inline hdrnn_s4 vf_load4(const float *p)
     hdrnn_s4 s;
     memcpy(s.v, p, sizeof s.v);
     return s;
+}
+
+static inline void vf_mul4(hdrnn_vf g[4], hdrnn_vf a, hdrnn_s4 s)
+{
+    for (int r = 0; r < 4; r++)
+        g[r] = vf_mul(a, vf_splat(s.v[r]));
 }
 
 static inline void vf_madd4(hdrnn_vf g[4], hdrnn_vf a, hdrnn_s4 s)
