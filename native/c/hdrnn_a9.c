@@ -2,6 +2,8 @@
  * point is that nothing spills: q0-q15 are all the NEON register file has. */
 #include "hdrnn_a9.h"
 
+#include <stddef.h>
+
 #if defined(HDRNN_A9)
 
 /* Two steps at once: each load fills two quad registers (8 floats), so a pair of steps
@@ -72,7 +74,7 @@ void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5],
  * then 3 input vectors, each times the 4 scalars. OP is vmul for the first k (the sum
  * starts with the first product, as the portable kernel's) and vmla after. */
 #define UPDATE_K(OP)                                                                      \
-    "vld1.32 {d0-d1}, [%[d]], %[ds]\n\t"                                                  \
+    "vld1.32 {d0-d1}, [%[dk]], %[ds]\n\t"                                                 \
     "vld1.32 {d2-d5}, [%[a]]!\n\t"                                                        \
     "vld1.32 {d6-d7}, [%[a]], %[as]\n\t"                                                  \
     OP ".f32 q4, q1, d0[0]\n\t"                                                           \
@@ -88,11 +90,12 @@ void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5],
     OP ".f32 q14, q3, d1[0]\n\t"                                                          \
     OP ".f32 q15, q3, d1[1]\n\t"
 
-/* Row R of the tile: its 3 gradient vectors are q(4+R), q(8+R), q(12+R). */
+/* Row R of the tile: its 3 gradient vectors are q(4+R), q(8+R), q(12+R); dk (free
+ * until the next tile) reads the weights while w writes them back. */
 #define UPDATE_ROW(G0, G1, G2)                                                            \
-    "mov %[t], %[w]\n\t"                                                                  \
-    "vld1.32 {d2-d5}, [%[t]]!\n\t"                                                        \
-    "vld1.32 {d6-d7}, [%[t]]\n\t"                                                         \
+    "mov %[dk], %[w]\n\t"                                                                 \
+    "vld1.32 {d2-d5}, [%[dk]]!\n\t"                                                       \
+    "vld1.32 {d6-d7}, [%[dk]]\n\t"                                                        \
     "vmls.f32 q1, " G0 ", d0[0]\n\t"                                                      \
     "vmls.f32 q2, " G1 ", d0[0]\n\t"                                                      \
     "vmls.f32 q3, " G2 ", d0[0]\n\t"                                                      \
@@ -100,28 +103,38 @@ void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5],
     "vst1.32 {d6-d7}, [%[w]], %[ws]\n\t"
 
 void hdrnn_a9_update_4x12(const float *a, int a_stride, const float *d, int d_stride,
-                          int count, float *w, int w_stride, float step)
+                          int count, float *w, int w_stride, float step, int tiles)
 {
     /* post-increments in bytes: a and w already advanced by 8 floats within the row */
-    int as = (a_stride - 8) * 4, ds = d_stride * 4, ws = (w_stride - 8) * 4;
-    float *t;
-    int n = count - 1;
+    const int as = (a_stride - 8) * 4, ds = d_stride * 4, ws = (w_stride - 8) * 4;
+    /* after a tile's k loop a has moved count rows down: back up, and 12 inputs on */
+    const int a_back = count * a_stride * 4 - 48;
+    const float *d_end = d + (size_t)count * (size_t)d_stride, *dk;
     __asm__ volatile(
-        UPDATE_K("vmul")
-        "cmp %[n], #0\n\t"
-        "beq 2f\n\t"
         "1:\n\t"
-        UPDATE_K("vmla")
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b\n\t"
+        "mov %[dk], %[d]\n\t"
+        UPDATE_K("vmul")
+        "cmp %[dk], %[d_end]\n\t"
+        "beq 3f\n\t"
         "2:\n\t"
-        "vmov s0, %[step]\n\t" /* step in d0[0] for VMLS by scalar */
+        UPDATE_K("vmla")
+        "cmp %[dk], %[d_end]\n\t"
+        "bne 2b\n\t"
+        "3:\n\t"
+        "sub %[a], %[a], %[a_back]\n\t"
+        "vldr s0, %[step]\n\t" /* step in d0[0] for VMLS by scalar */
         UPDATE_ROW("q4", "q8", "q12")
         UPDATE_ROW("q5", "q9", "q13")
         UPDATE_ROW("q6", "q10", "q14")
         UPDATE_ROW("q7", "q11", "q15")
-        : [a] "+r"(a), [d] "+r"(d), [w] "+r"(w), [n] "+r"(n), [t] "=&r"(t)
-        : [as] "r"(as), [ds] "r"(ds), [ws] "r"(ws), [step] "r"(step)
+        /* w moved 4 rows down: back up, and 12 inputs on (4 (ws + 32) - 48 bytes) */
+        "sub %[w], %[w], %[ws], lsl #2\n\t"
+        "sub %[w], %[w], #80\n\t"
+        "subs %[tiles], %[tiles], #1\n\t"
+        "bne 1b\n\t"
+        : [a] "+r"(a), [w] "+r"(w), [tiles] "+r"(tiles), [dk] "=&r"(dk)
+        : [d] "r"(d), [d_end] "r"(d_end), [as] "r"(as), [ds] "r"(ds), [ws] "r"(ws),
+          [a_back] "r"(a_back), [step] "Uv"(step)
         : "cc", "memory", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9",
           "q10", "q11", "q12", "q13", "q14", "q15");
 }

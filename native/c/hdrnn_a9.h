@@ -15,13 +15,13 @@
 void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5], int steps,
                       float acc[2][5][4]);
 
-/* The update of a tile of 4 weight rows x 12 inputs:
+/* The update of `tiles` (>= 1) tiles of 4 weight rows x 12 inputs, side by side:
  *   g[r][c] = a[0][c] * d[0][r] + a[1][c] * d[1][r] + ... (k < count, in order)
  *   w[r][c] = w[r][c] - step * g[r][c]
- * a [count][a_stride] (from the tile's first input), d [count][d_stride] (from its first
- * row), w [4][w_stride] (from its first weight); strides in floats, count >= 1. */
+ * a [count][a_stride] (from the first tile's first input), d [count][d_stride] (from its
+ * first row), w [4][w_stride] (from its first weight); strides in floats, count >= 1. */
 void hdrnn_a9_update_4x12(const float *a, int a_stride, const float *d, int d_stride,
-                          int count, float *w, int w_stride, float step);
+                          int count, float *w, int w_stride, float step, int tiles);
 #endif
 
 #endif

@@ -289,10 +289,12 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
     const hdrnn_vf vstep = vf_splat(step);
     int i = 0;
 #if defined(HDRNN_A9)
-    if (rows == TILE_ROWS)
-        for (; i + 3 * LANES <= n_in; i += 3 * LANES)
-            hdrnn_a9_update_4x12(a + i, n_in, d + o0, n_out, count,
-                                 w + (size_t)o0 * n_in + i, n_in, step);
+    if (rows == TILE_ROWS && n_in >= 3 * LANES) {
+        const int tiles = n_in / (3 * LANES);
+        hdrnn_a9_update_4x12(a, n_in, d + o0, n_out, count, w + (size_t)o0 * n_in, n_in,
+                             step, tiles);
+        i = tiles * 3 * LANES;
+    }
 #endif
     if (rows == TILE_ROWS) {
         for (; i + TILE_VECS * LANES <= n_in; i += TILE_VECS * LANES) {
