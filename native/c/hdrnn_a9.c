@@ -7,7 +7,9 @@
 #if defined(HDRNN_A9)
 
 /* Two steps at once: each load fills two quad registers (8 floats), so a pair of steps
- * takes 2 + 5 loads for 20 VMLAs. q10/q11: row 0, steps s and s + 1; q12/q13: row 1;
+ * takes 2 + 5 loads for 20 VMLAs. The weight rows stream from the L2 (a line of each
+ * per pair): PLD asks for them 8 lines ahead, so the in-order NEON pipeline does not
+ * wait for them (the inputs, 31 KB a batch, are reused from the L1). q10/q11: row 0, steps s and s + 1; q12/q13: row 1;
  * q14/q15: the sample's inputs. Each accumulator adds step s before step s + 1. */
 #define DOT_X2(X, A0, A1)                                                                 \
     "vld1.32 {d28-d31}, [%[" X "]]!\n\t"                                                  \
@@ -16,6 +18,8 @@
     "vmla.f32 " A0 ", q15, q11\n\t"                                                      \
     "vmla.f32 " A1 ", q15, q13\n\t"
 #define DOT_PAIR                                                                          \
+    "pld [%[w0], #256]\n\t"                                                              \
+    "pld [%[w1], #256]\n\t"                                                              \
     "vld1.32 {d20-d23}, [%[w0]]!\n\t"                                                     \
     "vld1.32 {d24-d27}, [%[w1]]!\n\t"                                                     \
     DOT_X2("x0", "q0", "q5") DOT_X2("x1", "q1", "q6") DOT_X2("x2", "q2", "q7")             \
@@ -94,6 +98,7 @@ void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5],
  * until the next tile) reads the weights while w writes them back. */
 #define UPDATE_ROW(G0, G1, G2)                                                            \
     "mov %[dk], %[w]\n\t"                                                                 \
+    "pld [%[w], #48]\n\t" /* the next tile's part of this row */                          \
     "vld1.32 {d2-d5}, [%[dk]]!\n\t"                                                       \
     "vld1.32 {d6-d7}, [%[dk]]\n\t"                                                        \
     "vmls.f32 q1, " G0 ", d0[0]\n\t"                                                      \
