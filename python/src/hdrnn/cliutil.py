@@ -17,6 +17,12 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def add_version(p: argparse.ArgumentParser) -> None:
+    """--version: the package version (what a bug or security report should name)."""
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+
+
 def run_main(prog: str, body: Callable[[list[str] | None], int],
              argv: list[str] | None) -> int:
     """Run ``body`` and turn the expected failures into one line and an exit code."""

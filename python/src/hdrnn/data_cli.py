@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from . import contract, datasets, idx
-from .cliutil import OneLineParser, run_main
+from .cliutil import add_version, OneLineParser, run_main
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="hdrnn-data", description=__doc__)
+    add_version(p)
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("get", help="fetch a data set into the cache and print its directory")
     g.add_argument("name", choices=datasets.NAMES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..cliutil import OneLineParser, run_main
+from ..cliutil import add_version, OneLineParser, run_main
 from ..errors import DataError, UsageError
 from ..files import write_text
 from . import compare as cmp
@@ -126,6 +126,7 @@ def _main(argv):
     if argv[:1] == ["compare"]:
         return _compare(argv[1:])
     p = OneLineParser(prog=PROG, description=__doc__)
+    add_version(p)
     p.add_argument("dirs", nargs="+", type=Path, help="results directories (or: compare "
                                                       "BASE NEW)")
     p.add_argument("--out", type=Path, help="output directory (default: DIR/report)")

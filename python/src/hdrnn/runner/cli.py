@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import contract, datasets, idx
-from ..cliutil import OneLineParser, run_main
+from ..cliutil import add_version, OneLineParser, run_main
 from ..errors import DataError, ResourceError, UsageError
 from . import impls, machine, measure, presets
 from .limits import parse_size
@@ -32,6 +32,7 @@ SYSTEM_DATA = Path("/usr/share/hdrnn")  # where the Yocto image installs data se
 
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    add_version(p)
     p.add_argument("mode", nargs="?", default="run", choices=["run", "stress"],
                    help="run: the benchmark matrix; stress: double the hidden size "
                         "until a run fails under --mem-limit")
