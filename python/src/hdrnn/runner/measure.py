@@ -68,7 +68,9 @@ class RssPeaks:
             if line.startswith((b"RssAnon:", b"RssFile:", b"RssShmem:")):
                 key, value = line.split(b":", 1)
                 values[key] = int(value.split()[0])
-        if not values:
+        if not values.get(b"RssFile"):
+            # nothing file-backed is mapped: the child is between fork and exec (or
+            # inside exec), not yet the trainer; under load a first sample can land there
             return
         self.samples += 1
         self.anon_kib = max(self.anon_kib, values.get(b"RssAnon", 0))
