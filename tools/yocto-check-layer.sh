@@ -2,8 +2,9 @@
 # yocto-check-layer on meta-hdrnn in a kas build environment (docs/yocto.md). Run it
 # from the repository root as:
 #   kas shell kas/imx6.yml:kas/validate/check-layer.yml -c "$PWD/tools/yocto-check-layer.sh"
-# (kas runs it in the build directory; add kas/validate/offline.yml without network). check-layer.yml leaves meta-hdrnn out
-# of BBLAYERS: the tool adds the layer itself and refuses one that is already there.
+# (kas runs it in the build directory; add kas/validate/offline.yml without network).
+# check-layer.yml leaves meta-hdrnn out of BBLAYERS: the tool adds the layer itself and
+# refuses one that is already there.
 # kas writes BBLAYERS relative to ${TOPDIR}, which the tool cannot match against the
 # dependency layers it is given (it then adds meta-oe a second time): they are made
 # absolute first. Reads nothing from the network; builds nothing.
