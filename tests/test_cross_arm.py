@@ -76,6 +76,17 @@ def test_eigen_training_code_uses_neon():
     assert sum(len(NEON_FLOAT.findall(b)) for b in gemm) >= 8
 
 
+def test_eigen_forward_kernel_streams_rows_with_writeback():
+    """The forward pass's matrix x vector kernel (hdrnn_eigen_a9.hpp): one input load and
+    eight weight-row loads that advance their own pointers, eight VMLA, per step."""
+    bodies = _function_bodies(_need(str(ARM_BIN / "hdrnn-eigen")))
+    gemv = [v for k, v in bodies.items() if "general_matrix_vector_product" in k
+            and "const_blas_data_mapper<float, int, 1>, 1," in k]
+    assert gemv, "no row-major GEMV kernel found"
+    writeback = re.findall(r"vld1\.32\s+\{d\d+-d\d+\}, \[\w+\]!", "".join(gemv))
+    assert len(writeback) >= 9, writeback
+
+
 @pytest.mark.parametrize("hidden", THESIS_SIZES)
 @pytest.mark.parametrize("impl", ["c", "eigen"])
 def test_qemu_arm_agrees_with_host(impl, hidden, mnist10k, tmp_path):

@@ -64,10 +64,10 @@ class Network {
             // matrix product (GEMV) per weight row reads that row once for every sample
             // of the batch: 1.4x faster than the GEMM at 784-30-10 and 7 % faster than
             // the coefficient-wise lazyProduct (one dot product per output, no reuse of
-            // the loads). Wide evaluation blocks keep the GEMM. On ARMv7 Eigen's GEMV
-            // kernel for that shape computes an address per load; a matrix x vector
-            // product per sample (8 weight rows per input load) executes 11 % fewer
-            // instructions on the emulated Cortex-A9 (docs/performance.md).
+            // the loads). Wide evaluation blocks keep the GEMM. On ARMv7 a matrix x
+            // vector product per sample (8 weight rows per input load, through the
+            // kernel of hdrnn_eigen_a9.hpp) executes fewer instructions on the emulated
+            // Cortex-A9 (docs/performance.md).
             Matrix z(w_[l].rows(), acts[l].cols());
             if (acts[l].cols() <= kGemvColumns) {
 #if defined(HDRNN_EIGEN_A9)
