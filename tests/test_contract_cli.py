@@ -40,6 +40,10 @@ BAD_ARGS = {
     "hidden-beyond-64-bits": ["--hidden", "123456789012345678901234567890"],
     "lr-step-overflows-float32": ["--lr", "1e40"],
     "weights-out-empty": ["--weights-out", ""],
+    "weights-in-empty": ["--weights-in", ""],
+    "first-epoch-0": ["--first-epoch", "0"],
+    "first-epoch-text": ["--first-epoch", "two"],
+    "first-epoch-past-2^31": ["--first-epoch", "2147483647", "--epochs", "2"],
     "data-empty": ["--data", ""],
 }
 

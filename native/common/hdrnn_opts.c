@@ -62,7 +62,7 @@ static int takes_value(const char *name, int allow_threads)
 {
     static const char *const names[] = {"--data", "--hidden", "--epochs", "--batch",
                                         "--lr", "--seed", "--train-limit", "--test-limit",
-                                        "--weights-out"};
+                                        "--weights-out", "--weights-in", "--first-epoch"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (!strcmp(name, names[k]))
             return 1;
@@ -93,6 +93,7 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
     o->lr = HDRNN_DEFAULT_LR;
     o->seed = HDRNN_DEFAULT_SEED;
     o->threads = 1;
+    o->first_epoch = 1;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
@@ -123,12 +124,15 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                 return HDRNN_EXIT_USAGE;
             }
             o->data = val;
-        } else if (!strcmp(name, "--weights-out")) {
+        } else if (!strcmp(name, "--weights-out") || !strcmp(name, "--weights-in")) {
             if (!*val) {
-                hdrnn_error_set(err, "--weights-out: empty path");
+                hdrnn_error_set(err, "%s: empty path", name);
                 return HDRNN_EXIT_USAGE;
             }
-            o->weights_out = val;
+            if (!strcmp(name, "--weights-out"))
+                o->weights_out = val;
+            else
+                o->weights_in = val;
         } else if (!strcmp(name, "--hidden")) {
             if (parse_hidden(o, val, err))
                 return HDRNN_EXIT_USAGE;
@@ -167,6 +171,8 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                 return HDRNN_EXIT_USAGE;
             if (!strcmp(name, "--batch"))
                 o->batch = (int)v;
+            else if (!strcmp(name, "--first-epoch"))
+                o->first_epoch = (int)v;
             else if (!strcmp(name, "--train-limit"))
                 o->train_limit = (size_t)v;
             else if (!strcmp(name, "--test-limit"))
@@ -179,6 +185,11 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
         hdrnn_error_set(err, "the following arguments are required: --data");
         return HDRNN_EXIT_USAGE;
     }
+    if ((long long)o->first_epoch + o->epochs - 1 > 0x7fffffffLL) {
+        hdrnn_error_set(err, "--first-epoch %d with --epochs %d: the last epoch must be at "
+                        "most 2147483647", o->first_epoch, o->epochs);
+        return HDRNN_EXIT_USAGE;
+    }
     return HDRNN_OK;
 }
 
@@ -186,7 +197,7 @@ void hdrnn_opts_usage(const char *prog, int allow_threads)
 {
     printf("usage: %s --data DIR [--hidden 30 | --hidden 128,16] [--epochs 30] [--batch 10]\n"
            "          [--lr 3.0] [--seed 1] [--train-limit N] [--test-limit N]\n"
-           "          [--weights-out FILE] [--quiet]%s\n"
+           "          [--weights-out FILE] [--weights-in FILE] [--first-epoch K] [--quiet]%s\n"
            "Train the HDR-NN (see docs/contract.md); JSON lines on stdout.\n",
            prog, allow_threads ? " [--threads N]" : "");
 }

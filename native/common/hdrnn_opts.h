@@ -24,6 +24,8 @@ typedef struct hdrnn_opts {
     size_t train_limit; /* 0: all */
     size_t test_limit;  /* 0: all */
     const char *weights_out;
+    const char *weights_in; /* NULL: the PRNG init */
+    int first_epoch;        /* the shuffle stream's epoch this run trains first */
     int quiet;
     int threads; /* only where allow_threads; else 1 */
     int help;

@@ -1,4 +1,5 @@
-/* Writing float32 tensors as safetensors, atomically (temporary name, fsync, rename). */
+/* float32 tensors as safetensors: written atomically (temporary name, fsync, rename), and
+ * read back into given storage (--weights-in). */
 #ifndef HDRNN_SAFETENSORS_H
 #define HDRNN_SAFETENSORS_H
 
@@ -20,6 +21,24 @@ typedef struct hdrnn_tensor {
 /* Returns HDRNN_OK or HDRNN_EXIT_RESOURCE with err set; never leaves a partial file. */
 int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int count,
                             const char *impl, hdrnn_error *err);
+
+/* Where a tensor read from a file goes: its expected name and shape, and storage for
+ * shape[0] (x shape[1]) floats. */
+typedef struct hdrnn_tensor_dest {
+    const char *name;
+    float *data;
+    int rank;          /* 1 or 2 */
+    size_t shape[2];
+} hdrnn_tensor_dest;
+
+/* Fill every tensor of dest from the safetensors file at path. The file must hold
+ * exactly these tensors, each F32 of exactly that shape (a __metadata__ entry is
+ * allowed). Returns HDRNN_OK; HDRNN_EXIT_DATA with err naming the file and, where there
+ * is one, the tensor (missing, unexpected, wrong dtype or shape, data out of range, not a
+ * safetensors file, not a regular file); HDRNN_EXIT_RESOURCE when the file cannot be
+ * read or memory runs out. dest is only written once the whole file checked out. */
+int hdrnn_safetensors_read(const char *path, const hdrnn_tensor_dest *dest, int count,
+                           hdrnn_error *err);
 
 #ifdef __cplusplus
 }

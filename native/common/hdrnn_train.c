@@ -103,15 +103,42 @@ static int write_weights(const hdrnn_run *run, const char *impl, const hdrnn_ker
     return hdrnn_safetensors_write(run->opts.weights_out, t, 2 * run->n_layers, impl, err);
 }
 
+/* --weights-in: the file's tensors replace the PRNG init, in the kernels' own storage
+ * (params gives the live arrays, in the file's layout). */
+static int read_weights(const hdrnn_run *run, const hdrnn_kernels *k, hdrnn_error *err)
+{
+    hdrnn_tensor_dest t[2 * (HDRNN_MAX_LAYERS - 1)];
+    char names[2 * (HDRNN_MAX_LAYERS - 1)][32];
+    for (int l = 0; l < run->n_layers; l++) {
+        const float *w, *b;
+        k->params(k->ctx, l, &w, &b);
+        hdrnn_tensor_names(l, names[2 * l], names[2 * l + 1], sizeof names[0]);
+        const size_t out = (size_t)run->sizes[l + 1], in = (size_t)run->sizes[l];
+        t[2 * l] = (hdrnn_tensor_dest){names[2 * l], (float *)w, 2, {out, in}};
+        t[2 * l + 1] = (hdrnn_tensor_dest){names[2 * l + 1], (float *)b, 1, {out, 0}};
+    }
+    return hdrnn_safetensors_read(run->opts.weights_in, t, 2 * run->n_layers, err);
+}
+
 int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
                     const hdrnn_kernels *k, hdrnn_error *err)
 {
+    if (run->opts.weights_in) {
+        int rc = read_weights(run, k, err);
+        if (rc)
+            return rc;
+    }
+    /* --first-epoch K: the order as epochs 1..K-1 left it (the shuffle stream is the
+     * contract's whatever the weights) */
+    for (int e = 1; e < run->opts.first_epoch; e++)
+        hdrnn_shuffle(&run->shuffle, run->order, run->data.train.count);
     char info[1024];
     snprintf(info, sizeof info, "%s,\"denormals\":\"%s\"%s%s", hdrnn_build_info(), run->fpu,
              extra ? "," : "", extra ? extra : "");
     hdrnn_emit_start(impl, &run->opts, hdrnn_param_count(run->sizes, run->n_layers),
                      run->data.train.count, run->data.test.count, info);
-    for (int epoch = 1; epoch <= run->opts.epochs; epoch++) {
+    const int last = run->opts.first_epoch + run->opts.epochs - 1;
+    for (int epoch = run->opts.first_epoch; epoch <= last; epoch++) {
         const double t0 = hdrnn_now();
         int rc = train_epoch(run, k, err);
         if (rc)

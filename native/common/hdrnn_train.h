@@ -27,7 +27,8 @@ typedef struct hdrnn_kernels {
      * HDRNN_EVAL_CHUNK. */
     int (*evaluate)(void *ctx, const hdrnn_split *test, size_t first, size_t count,
                     size_t *correct, hdrnn_error *err);
-    /* Layer l's weight [out][in] and bias [out], contiguous row-major float32. */
+    /* Layer l's weight [out][in] and bias [out], contiguous row-major float32: the
+     * kernels' live storage, which the loop fills from --weights-in before training. */
     void (*params)(const void *ctx, int layer, const float **weight, const float **bias);
 } hdrnn_kernels;
 
@@ -49,8 +50,9 @@ typedef struct hdrnn_run {
 int hdrnn_run_start(hdrnn_run *run, const char *prog, int argc, char *const *argv,
                     int allow_threads, hdrnn_error *err);
 
-/* The start event (build info, then extra: JSON members or NULL), every epoch (shuffle,
- * batches, evaluation, epoch event), the weights file, the done event. */
+/* --weights-in, the shuffles of the epochs before --first-epoch, the start event (build
+ * info, then extra: JSON members or NULL), every epoch (shuffle, batches, evaluation,
+ * epoch event), the weights file, the done event. */
 int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
                     const hdrnn_kernels *k, hdrnn_error *err);
 

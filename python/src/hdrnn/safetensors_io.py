@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import contract
 from .errors import DataError
 from .files import read_file, write_atomic
 
@@ -36,25 +37,75 @@ def save(path: str | os.PathLike, tensors: dict[str, np.ndarray],
     write_atomic(path, [struct.pack("<Q", len(text)), text, *blobs])
 
 
+MAX_HEADER = 100 << 20  # the format's own limit
+
+
+def _offsets(name: str, info, base: int, size: int) -> tuple[int, int]:
+    b, e = info["data_offsets"]
+    shape = info["shape"]
+    if not all(type(v) is int and v >= 0 for v in (b, e, *shape)):
+        raise ValueError(f"tensor {name}: shape and offsets must be non-negative integers")
+    if e - b != 4 * int(np.prod(shape, dtype=np.int64)) or e < b or base + e > size:
+        raise ValueError(f"tensor {name}: data offsets out of range")
+    return b, e
+
+
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read the float32 tensors of a safetensors file; DataError if it is malformed."""
     path = Path(path)
     blob = read_file(path, "a safetensors file")
     try:
         (n,) = struct.unpack_from("<Q", blob)
+        if n > MAX_HEADER or 8 + n > len(blob):
+            raise ValueError("no valid header")
         header = json.loads(blob[8:8 + n])
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
         base = 8 + n
         out = {}
         for name, info in header.items():
             if name == "__metadata__":
                 continue
             if info["dtype"] != "F32":
-                raise ValueError(f"tensor {name} has dtype {info['dtype']}, expected F32")
-            b, e = info["data_offsets"]
-            if base + e > len(blob):
-                raise ValueError(f"tensor {name} runs past the end of the file")
+                raise ValueError(f"tensor {name} is not F32")
+            b, e = _offsets(name, info, base, len(blob))
             out[name] = np.frombuffer(blob, dtype="<f4", count=(e - b) // 4,
                                       offset=base + b).reshape(info["shape"])
         return out
-    except (struct.error, ValueError, KeyError, TypeError) as e:
+    except (struct.error, ValueError, KeyError, TypeError, IndexError,
+            RecursionError) as e:
         raise DataError(f"{path}: not a valid safetensors file: {e}") from None
+
+
+def load_params(path: str | os.PathLike, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """--weights-in: the (weight [out, in], bias [out]) of every layer of the network
+    with these layer sizes, as float32 copies. The file must hold exactly the contract's
+    tensors for that shape, all finite: otherwise DataError naming the tensor."""
+    tensors = load(path)
+    params, wanted = [], {}
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        w_name, b_name = contract.weight_name(layer), contract.bias_name(layer)
+        wanted[w_name], wanted[b_name] = (n_out, n_in), (n_out,)
+    for name in tensors:
+        if name not in wanted:
+            raise DataError(f"{path}: unexpected tensor '{name[:64]}' (the network has no "
+                            "such parameter)")
+    for name, shape in wanted.items():
+        if name not in tensors:
+            raise DataError(f"{path}: missing tensor {name}")
+        t = tensors[name]
+        if t.shape != shape:
+            raise DataError(f"{path}: tensor {name} has shape {_shape(t.shape)}, the network "
+                            f"needs {_shape(shape)}")
+        bad = np.flatnonzero(~np.isfinite(t))
+        if bad.size:
+            raise DataError(f"{path}: tensor {name} holds NaN or inf (element {bad[0]})")
+    for layer in range(len(sizes) - 1):
+        w_name, b_name = contract.weight_name(layer), contract.bias_name(layer)
+        params.append((tensors[w_name].astype(np.float32),
+                       tensors[b_name].astype(np.float32)))
+    return params
+
+
+def _shape(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"

@@ -44,6 +44,9 @@ def build_parser(prog: str) -> OneLineParser:
     p.add_argument("--train-limit", type=int)
     p.add_argument("--test-limit", type=int)
     p.add_argument("--weights-out")
+    p.add_argument("--weights-in", help="initial weights (safetensors) instead of the PRNG's")
+    p.add_argument("--first-epoch", type=int, default=1,
+                   help="the shuffle stream's epoch to train first (default 1)")
     p.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
     return p
 
@@ -63,7 +66,11 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
     if a.lr > contract.MAX_LR:
         raise UsageError(f"--lr {a.lr}: the step lr / batch must fit in float32 (at most "
                          "3.4e38)")
-    for name in ("data", "weights_out"):
+    _positive_int("--first-epoch", a.first_epoch)
+    if a.first_epoch + a.epochs - 1 > contract.MAX_INT:
+        raise UsageError(f"--first-epoch {a.first_epoch} with --epochs {a.epochs}: the last "
+                         f"epoch must be at most {contract.MAX_INT}")
+    for name in ("data", "weights_out", "weights_in"):
         if getattr(a, name) == "":
             raise UsageError(f"--{name.replace('_', '-')}: empty path")
     if not 0 <= a.seed < contract.MAX_SEED:
@@ -95,8 +102,12 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         a = parse_args(prog, argv, extra_args)
         data = idx.load(a.data, a.train_limit, a.test_limit)
         sizes = contract.layer_sizes(a.hidden)
-        model = make_model(prng.init_params(sizes, a.seed), a)
+        params = (safetensors_io.load_params(a.weights_in, sizes) if a.weights_in
+                  else prng.init_params(sizes, a.seed))
+        model = make_model(params, a)
         shuffler = prng.Shuffler(len(data.train.labels), a.seed)
+        for _ in range(a.first_epoch - 1):  # the order as the earlier epochs left it
+            shuffler.next_epoch()
         info = {"event": "start", "impl": impl, "hidden": a.hidden,
                 "params": contract.param_count(a.hidden), "train": len(data.train.labels),
                 "test": len(data.test.labels), "epochs": a.epochs, "batch": a.batch,
@@ -104,7 +115,7 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         if start_info:
             info.update(start_info(a))
         emit(info)
-        for epoch in range(1, a.epochs + 1):
+        for epoch in range(a.first_epoch, a.first_epoch + a.epochs):
             t0 = time.monotonic()
             model.train_epoch(data.train.images, data.train.labels, shuffler.next_epoch(),
                               a.batch, a.lr)
