@@ -123,10 +123,12 @@ bench-target: $(TEST_IMAGE) native
 	$(BIN)/python tools/bench_target.py --env tests/target/env/qemu-sabresd-icount.yaml \
 		--host-bin $(BUILD)/native/bin --out $(BUILD)/bench-target
 
-# Fuzz the IDX readers (not part of make test): libFuzzer with ASan and UBSan on the C
-# reader for FUZZ_SECONDS, starting from the kept corpus, then 20,000 generated files
-# through the Python reader. New inputs land in build/fuzz/corpus; a crash is written as
-# crash-*: fix it, then add the input to tests/data/fuzz-idx, which make test replays.
+# Fuzz the readers of untrusted files (not part of make test): libFuzzer with ASan and
+# UBSan on the C IDX reader and the C safetensors reader (--weights-in) for FUZZ_SECONDS
+# each, starting from the kept corpora, then 20,000 generated files through the Python
+# IDX reader. New inputs land in build/fuzz/corpus*; a crash is written as crash-*: fix
+# it, then add the input to tests/data/fuzz-idx (which make test replays) or
+# tests/data/fuzz-safetensors.
 FUZZ_SECONDS ?= 120
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 fuzz: $(VENV)/.stamp
@@ -136,10 +138,12 @@ fuzz: $(VENV)/.stamp
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 	CC=clang-14 cmake -S native -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DHDRNN_FUZZ=ON -DHDRNN_WITH_C=OFF -DHDRNN_WITH_EIGEN=OFF -DHDRNN_WITH_LIBTORCH=OFF
-	cmake --build $(BUILD)/fuzz --target hdrnn-fuzz-idx -j2
-	mkdir -p $(BUILD)/fuzz/corpus
+	cmake --build $(BUILD)/fuzz --target hdrnn-fuzz-idx hdrnn-fuzz-safetensors -j2
+	mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus-safetensors
 	cd $(BUILD)/fuzz && bin/hdrnn-fuzz-idx -max_total_time=$(FUZZ_SECONDS) corpus \
 		$(CURDIR)/tests/data/fuzz-idx
+	cd $(BUILD)/fuzz && bin/hdrnn-fuzz-safetensors -max_total_time=$(FUZZ_SECONDS) \
+		corpus-safetensors $(CURDIR)/tests/data/fuzz-safetensors
 	HDRNN_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/test_fuzz_idx.py
 
 test: native native-tuned native-arm data lint test-image

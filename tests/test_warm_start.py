@@ -151,3 +151,44 @@ def test_a_weights_file_that_does_not_fit_is_one_line(impl, case, bad_files, sma
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in r.stderr, r.stderr
     assert not out.exists() and r.stdout == ""
+
+
+def test_runner_starts_every_run_from_the_given_weights(small, tmp_path):
+    """hdrnn-run --weights-in: each run (and the agreement check) gets the file, the
+    session records its sha256, and --resume refuses a changed file."""
+    trainer_cmd("c")  # skips or fails like the other tests when hdrnn-c is not built
+    w = tmp_path / "init.st"
+    _train("numpy", small, w, "--epochs", "1")
+
+    def hdrnn_run(out, *hidden, weights=str(w)):
+        args = ["hdrnn-run", "--impl", "c,numpy", "--data", str(small), "--epochs", "1",
+                "--reps", "1", "--batch", "7", "--quiet", "--weights-in", weights,
+                "--out", str(out)]
+        for h in hidden:
+            args += ["--hidden", h]
+        return run(args, timeout=300)
+
+    out = tmp_path / "res"
+    r = hdrnn_run(out, HIDDEN)
+    assert r.returncode == 0, r.stderr
+    session = json.loads((out / "session.json").read_text())
+    assert session["weights_in"]["path"] == str(w.absolute())
+    assert len(session["weights_in"]["sha256"]) == 64
+    records = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
+    assert len(records) >= 2
+    for rec in records:
+        i = rec["argv"].index("--weights-in")
+        assert rec["argv"][i + 1] == str(w.absolute())
+    # refusals, each before any run: several shapes, a file that does not fit, empty
+    r = hdrnn_run(tmp_path / "x", "8", "16")
+    assert r.returncode == 2 and "give a single --hidden" in r.stderr, r.stderr
+    r = hdrnn_run(tmp_path / "y", "16,4")
+    assert r.returncode == 3 and "layers.0.weight has shape [8,784]" in r.stderr, r.stderr
+    r = hdrnn_run(tmp_path / "z", HIDDEN, weights="")
+    assert r.returncode == 2 and "empty path" in r.stderr, r.stderr
+    assert not any((tmp_path / n).exists() for n in "xyz")
+    # a changed file cannot be resumed from
+    next((out / "runs").glob("*.json")).unlink()
+    _train("numpy", small, w, "--epochs", "2")
+    r = run(["hdrnn-run", "--resume", str(out), "--quiet"], timeout=300)
+    assert r.returncode == 3 and "initial weights changed" in r.stderr, r.stderr

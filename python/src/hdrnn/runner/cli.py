@@ -9,6 +9,7 @@ the end), 2 bad command line, 3 bad or missing data, 4 no trainer can run here.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import signal
@@ -16,7 +17,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import contract, datasets, idx
+from .. import contract, datasets, files, idx, safetensors_io
 from ..cliutil import add_version, OneLineParser, run_main
 from ..errors import DataError, ResourceError, UsageError
 from . import impls, machine, measure, presets
@@ -55,6 +56,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("--batch", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
+    p.add_argument("--weights-in",
+                   help="every run starts from these weights (safetensors, the contract's "
+                        "tensors) instead of the PRNG init; one network shape (--hidden)")
     p.add_argument("--train-limit", type=int)
     p.add_argument("--test-limit", type=int)
     g = p.add_mutually_exclusive_group()
@@ -120,21 +124,43 @@ def make_plan(a) -> presets.Plan:
         hidden=hidden, reps=a.reps, epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
         train_limit=a.train_limit, test_limit=a.test_limit, dataset=a.dataset,
         impls=impl_list, same_seed=a.same_seed, order=a.order, warmup=a.warmup,
-        target_accuracy=a.target_accuracy, check=a.check)
+        target_accuracy=a.target_accuracy, check=a.check,
+        weights_in=weights_path(a.weights_in))
     if a.mode == "stress":
         # one short epoch per probe: memory, not accuracy, is the question
         plan = plan.with_overrides(epochs=1, reps=1, hidden=[[a.start_hidden or 32]],
                                    train_limit=a.train_limit or 100,
                                    test_limit=a.test_limit or 100)
         plan.check, plan.warmup = False, 0
+    if plan.weights_in:
+        check_weights_in(plan)
     return plan
+
+
+def weights_path(given: str | None) -> str | None:
+    if given is None:
+        return None
+    if not given.strip():
+        raise UsageError("--weights-in: empty path")
+    return str(Path(given).absolute())  # the runs may start in another directory
+
+
+def check_weights_in(plan: presets.Plan) -> dict:
+    """--weights-in must fit the plan's one network, checked before any run; its path and
+    sha256 for session.json (--resume refuses a changed file)."""
+    if len(plan.hidden) != 1:
+        raise UsageError(f"--weights-in: the plan has {len(plan.hidden)} network shapes; "
+                         "initial weights fit one (give a single --hidden)")
+    safetensors_io.load_params(plan.weights_in, contract.layer_sizes(plan.hidden[0]))
+    blob = files.read_file(Path(plan.weights_in), "a safetensors file")
+    return {"path": plan.weights_in, "sha256": hashlib.sha256(blob).hexdigest()}
 
 
 # Options that only some modes use: given elsewhere they would be ignored, so they are
 # refused instead. With --resume everything but --quiet comes from session.json.
 STRESS_ONLY = ("mem_limit", "start_hidden", "max_hidden")
 MATRIX_ONLY = ("reps", "same_seed", "order", "warmup", "target_accuracy", "check",
-               "check_seeds", "perf")
+               "check_seeds", "perf", "weights_in")
 RESUMABLE = ("quiet", "resume", "mode")
 
 
@@ -215,6 +241,7 @@ def new_session(a, opts: Options, plan: presets.Plan, data: Path, available,
     info = {
         "preset": plan.name, "plan": plan.__dict__, "data_dir": str(data),
         "data": datasets.verify_manifest(data),
+        "weights_in": check_weights_in(plan) if plan.weights_in else None,
         "label": a.label,
         "emulated": emulation(a.emulated),
         **opts.session_fields(),
@@ -245,6 +272,10 @@ def _main(argv: list[str] | None) -> int:
         if isinstance(info.get("data"), dict) and info["data"].get("files") not in (None, now):
             raise DataError(f"{data}: the data changed since this session started "
                             "(sha256 differs from session.json)")
+        if plan.weights_in:
+            if check_weights_in(plan)["sha256"] != info["weights_in"]["sha256"]:
+                raise DataError(f"{plan.weights_in}: the initial weights changed since this "
+                                "session started (sha256 differs from session.json)")
     native_bin = info.get("native_bin") if a.resume else a.native_bin
     available, skipped = impls.discover(plan.impls, Path(native_bin) if native_bin else None)
     for s in skipped:

@@ -28,6 +28,7 @@ class Plan:
     warmup: int = 0                 # unrecorded runs per implementation first
     target_accuracy: float | None = None  # for time to accuracy
     check: bool = False             # the agreement check before the matrix
+    weights_in: str | None = None   # every run's initial weights (else the PRNG init)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Plan":

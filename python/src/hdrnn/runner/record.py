@@ -23,6 +23,8 @@ def trainer_argv(impl: Impl, plan: Plan, data: Path, hidden: list[int], seed: in
     """The trainer's whole command line for one run of the plan."""
     argv = impl.argv + contract.trainer_argv(data, hidden, plan.epochs, plan.batch, plan.lr,
                                              seed, plan.train_limit, plan.test_limit)
+    if plan.weights_in:
+        argv += ["--weights-in", plan.weights_in]
     return argv + (["--threads", str(threads)] if impl.threads else [])
 
 

@@ -138,6 +138,11 @@ def check_session(path: Path, info) -> None:
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
                           or not 0 < t <= 1):
         raise DataError(f"{path}: 'plan.target_accuracy' must be in (0, 1] or null")
+    if p.weights_in is not None and (not isinstance(p.weights_in, str) or not p.weights_in
+                                     or not isinstance(info.get("weights_in"), dict)
+                                     or not isinstance(info["weights_in"].get("sha256"), str)):
+        raise DataError(f"{path}: 'plan.weights_in' must be a path with its 'weights_in' "
+                        "sha256, or null")
     if info.get("native_bin") is not None and not isinstance(info["native_bin"], str):
         raise DataError(f"{path}: 'native_bin' must be a path or null")
     if p.impls is not None and (not isinstance(p.impls, list) or
