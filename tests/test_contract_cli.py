@@ -44,6 +44,12 @@ BAD_ARGS = {
     "first-epoch-0": ["--first-epoch", "0"],
     "first-epoch-text": ["--first-epoch", "two"],
     "first-epoch-past-2^31": ["--first-epoch", "2147483647", "--epochs", "2"],
+    "checkpoint-empty": ["--checkpoint", ""],
+    "resume-from-empty": ["--resume-from", ""],
+    "checkpoint-every-0": ["--checkpoint", "ck.st", "--checkpoint-every", "0"],
+    "checkpoint-every-alone": ["--checkpoint-every", "5"],
+    "resume-from-with-weights-in": ["--resume-from", "a.st", "--weights-in", "b.st"],
+    "resume-from-with-first-epoch": ["--resume-from", "a.st", "--first-epoch", "2"],
     "data-empty": ["--data", ""],
 }
 

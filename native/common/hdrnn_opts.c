@@ -62,7 +62,9 @@ static int takes_value(const char *name, int allow_threads)
 {
     static const char *const names[] = {"--data", "--hidden", "--epochs", "--batch",
                                         "--lr", "--seed", "--train-limit", "--test-limit",
-                                        "--weights-out", "--weights-in", "--first-epoch"};
+                                        "--weights-out", "--weights-in", "--first-epoch",
+                                        "--checkpoint", "--checkpoint-every",
+                                        "--resume-from"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (!strcmp(name, names[k]))
             return 1;
@@ -124,15 +126,20 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                 return HDRNN_EXIT_USAGE;
             }
             o->data = val;
-        } else if (!strcmp(name, "--weights-out") || !strcmp(name, "--weights-in")) {
+        } else if (!strcmp(name, "--weights-out") || !strcmp(name, "--weights-in") ||
+                   !strcmp(name, "--checkpoint") || !strcmp(name, "--resume-from")) {
             if (!*val) {
                 hdrnn_error_set(err, "%s: empty path", name);
                 return HDRNN_EXIT_USAGE;
             }
             if (!strcmp(name, "--weights-out"))
                 o->weights_out = val;
-            else
+            else if (!strcmp(name, "--weights-in"))
                 o->weights_in = val;
+            else if (!strcmp(name, "--checkpoint"))
+                o->checkpoint = val;
+            else
+                o->resume_from = val;
         } else if (!strcmp(name, "--hidden")) {
             if (parse_hidden(o, val, err))
                 return HDRNN_EXIT_USAGE;
@@ -173,6 +180,8 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                 o->batch = (int)v;
             else if (!strcmp(name, "--first-epoch"))
                 o->first_epoch = (int)v;
+            else if (!strcmp(name, "--checkpoint-every"))
+                o->checkpoint_every = (int)v;
             else if (!strcmp(name, "--train-limit"))
                 o->train_limit = (size_t)v;
             else if (!strcmp(name, "--test-limit"))
@@ -183,6 +192,15 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
     }
     if (!o->data) {
         hdrnn_error_set(err, "the following arguments are required: --data");
+        return HDRNN_EXIT_USAGE;
+    }
+    if (o->checkpoint_every && !o->checkpoint) {
+        hdrnn_error_set(err, "--checkpoint-every: needs --checkpoint FILE");
+        return HDRNN_EXIT_USAGE;
+    }
+    if (o->resume_from && (o->weights_in || o->first_epoch != 1)) {
+        hdrnn_error_set(err, "--resume-from: the checkpoint holds the weights and the "
+                        "position (no --weights-in or --first-epoch with it)");
         return HDRNN_EXIT_USAGE;
     }
     if ((long long)o->first_epoch + o->epochs - 1 > 0x7fffffffLL) {
@@ -197,7 +215,9 @@ void hdrnn_opts_usage(const char *prog, int allow_threads)
 {
     printf("usage: %s --data DIR [--hidden 30 | --hidden 128,16] [--epochs 30] [--batch 10]\n"
            "          [--lr 3.0] [--seed 1] [--train-limit N] [--test-limit N]\n"
-           "          [--weights-out FILE] [--weights-in FILE] [--first-epoch K] [--quiet]%s\n"
+           "          [--weights-out FILE] [--weights-in FILE] [--first-epoch K]\n"
+           "          [--checkpoint FILE] [--checkpoint-every N] [--resume-from FILE]\n"
+           "          [--quiet]%s\n"
            "Train the HDR-NN (see docs/contract.md); JSON lines on stdout.\n",
            prog, allow_threads ? " [--threads N]" : "");
 }

@@ -26,6 +26,9 @@ typedef struct hdrnn_opts {
     const char *weights_out;
     const char *weights_in; /* NULL: the PRNG init */
     int first_epoch;        /* the shuffle stream's epoch this run trains first */
+    const char *checkpoint; /* written every epoch (and every checkpoint_every batches) */
+    int checkpoint_every;   /* 0: at epoch ends only */
+    const char *resume_from; /* a checkpoint of this same run to continue from */
     int quiet;
     int threads; /* only where allow_threads; else 1 */
     int help;

@@ -32,8 +32,27 @@ static int write_floats(FILE *f, const float *data, size_t n)
     return 0;
 }
 
+/* The directory entry of a rename is durable only once the directory is synced. */
+static int sync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return -1;
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int count,
-                            const char *impl, hdrnn_error *err)
+                            const char *const *meta, hdrnn_error *err)
 {
     char header[8192], tmp[4096];
     size_t n = 0, offset = 0;
@@ -52,8 +71,12 @@ int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int c
         offset += bytes;
     }
     if (n < sizeof header)
-        n += (size_t)snprintf(header + n, sizeof header - n, "\"__metadata__\":{\"impl\":\"%s\"}}",
-                              impl);
+        n += (size_t)snprintf(header + n, sizeof header - n, "\"__metadata__\":{");
+    for (int i = 0; meta && meta[i] && meta[i + 1] && n < sizeof header; i += 2)
+        n += (size_t)snprintf(header + n, sizeof header - n, "%s\"%s\":\"%s\"",
+                              i ? "," : "", meta[i], meta[i + 1]);
+    if (n < sizeof header)
+        n += (size_t)snprintf(header + n, sizeof header - n, "}}");
     if (n + 8 >= sizeof header) {
         hdrnn_error_set(err, "%s: safetensors header too long", path);
         return HDRNN_EXIT_RESOURCE;
@@ -94,6 +117,10 @@ int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int c
     if (bad || rename(tmp, path) != 0) {
         hdrnn_error_set(err, "%s: cannot write weights: %s", path, strerror(errno));
         unlink(tmp);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    if (sync_parent(path) != 0) {
+        hdrnn_error_set(err, "%s: cannot sync its directory: %s", path, strerror(errno));
         return HDRNN_EXIT_RESOURCE;
     }
     return HDRNN_OK;

@@ -18,9 +18,12 @@ typedef struct hdrnn_tensor {
     size_t shape[2];
 } hdrnn_tensor;
 
-/* Returns HDRNN_OK or HDRNN_EXIT_RESOURCE with err set; never leaves a partial file. */
+/* meta: key, value, key, value, ..., NULL: the __metadata__ strings (plain ASCII
+ * without quotes or backslashes). Returns HDRNN_OK or HDRNN_EXIT_RESOURCE with err set;
+ * never leaves a partial file, and the rename is synced too (a checkpoint survives a
+ * power cut once this returns). */
 int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int count,
-                            const char *impl, hdrnn_error *err);
+                            const char *const *meta, hdrnn_error *err);
 
 /* Where a tensor read from a file goes: its expected name and shape, and storage for
  * shape[0] (x shape[1]) floats. */
@@ -39,6 +42,13 @@ typedef struct hdrnn_tensor_dest {
  * read or memory runs out. dest is only written once the whole file checked out. */
 int hdrnn_safetensors_read(const char *path, const hdrnn_tensor_dest *dest, int count,
                            hdrnn_error *err);
+
+/* The __metadata__ string values of the given keys (key[i] -> value[i], "" when absent;
+ * a value longer than HDRNN_META_VALUE - 1 is an error), with the tensors as above. */
+#define HDRNN_META_VALUE 64
+int hdrnn_safetensors_read_meta(const char *path, const hdrnn_tensor_dest *dest, int count,
+                                const char *const *keys, char (*values)[HDRNN_META_VALUE],
+                                int n_keys, hdrnn_error *err);
 
 #ifdef __cplusplus
 }

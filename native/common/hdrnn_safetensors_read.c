@@ -260,10 +260,52 @@ static int read_all(const char *path, uint8_t **buf, size_t *size, hdrnn_error *
     return HDRNN_OK;
 }
 
+typedef struct meta_want {
+    const char *const *keys;
+    char (*values)[HDRNN_META_VALUE];
+    int n;
+} meta_want;
+
+/* The __metadata__ object: the wanted keys' string values, the rest skipped. */
+static int metadata(json *j, const meta_want *m)
+{
+    skip_ws(j);
+    if (j->p >= j->end || *j->p != '{')
+        return skip_value(j, 1);
+    j->p++;
+    skip_ws(j);
+    if (j->p < j->end && *j->p == '}')
+        return j->p++, 0;
+    for (;;) {
+        const char *k, *v;
+        size_t kn, vn;
+        if (string(j, &k, &kn) || expect(j, ':'))
+            return -1;
+        int i = 0;
+        while (i < m->n && !is_key(k, kn, m->keys[i]))
+            i++;
+        skip_ws(j);
+        if (i < m->n && j->p < j->end && *j->p == '"') {
+            if (string(j, &v, &vn) || vn >= HDRNN_META_VALUE || memchr(v, '\\', vn))
+                return -1;
+            memcpy(m->values[i], v, vn);
+            m->values[i][vn] = '\0';
+        } else if (skip_value(j, 1)) {
+            return -1;
+        }
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        return expect(j, '}');
+    }
+}
+
 /* Parse the header into f[] (one per dest); HDRNN_OK or an exit code with err set. */
 static int check_header(const char *path, const uint8_t *buf, size_t size,
-                        const hdrnn_tensor_dest *dest, int count, found *f, uint64_t *base,
-                        hdrnn_error *err)
+                        const hdrnn_tensor_dest *dest, int count, const meta_want *m,
+                        found *f, uint64_t *base, hdrnn_error *err)
 {
     uint64_t n = 0;
     for (int i = 7; i >= 0 && size >= 8; i--)
@@ -286,7 +328,7 @@ static int check_header(const char *path, const uint8_t *buf, size_t size,
             if (string(&j, &k, &kn) || expect(&j, ':'))
                 goto bad;
             if (is_key(k, kn, "__metadata__")) {
-                if (skip_value(&j, 1))
+                if (metadata(&j, m))
                     goto bad;
             } else {
                 int i = 0;
@@ -335,6 +377,16 @@ static void shape_text(char *out, size_t size, int rank, const uint64_t *s)
 int hdrnn_safetensors_read(const char *path, const hdrnn_tensor_dest *dest, int count,
                            hdrnn_error *err)
 {
+    return hdrnn_safetensors_read_meta(path, dest, count, NULL, NULL, 0, err);
+}
+
+int hdrnn_safetensors_read_meta(const char *path, const hdrnn_tensor_dest *dest, int count,
+                                const char *const *keys, char (*values)[HDRNN_META_VALUE],
+                                int n_keys, hdrnn_error *err)
+{
+    const meta_want m = {keys, values, n_keys};
+    for (int i = 0; i < n_keys; i++)
+        values[i][0] = '\0';
     uint8_t *buf;
     size_t size;
     int rc = read_all(path, &buf, &size, err);
@@ -347,7 +399,7 @@ int hdrnn_safetensors_read(const char *path, const hdrnn_tensor_dest *dest, int 
         hdrnn_error_set(err, "%s: too many tensors asked for", path);
         rc = HDRNN_EXIT_RESOURCE;
     } else {
-        rc = check_header(path, buf, size, dest, count, f, &base, err);
+        rc = check_header(path, buf, size, dest, count, &m, f, &base, err);
     }
     for (int i = 0; i < count && !rc; i++) {
         const hdrnn_tensor_dest *d = &dest[i];

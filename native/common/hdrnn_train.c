@@ -1,6 +1,9 @@
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hdrnn_events.h"
 #include "hdrnn_platform.h"
@@ -53,18 +56,30 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
-static int train_epoch(hdrnn_run *run, const hdrnn_kernels *k, hdrnn_error *err)
+static int write_checkpoint(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
+                            int next_epoch, size_t next_batch, hdrnn_error *err);
+
+/* One epoch from batch first (0: the epoch's shuffle first), with a checkpoint every
+ * --checkpoint-every batches. */
+static int train_epoch(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int epoch,
+                       size_t first, hdrnn_error *err)
 {
     const hdrnn_split *train = &run->data.train;
     const size_t batch = (size_t)run->opts.batch;
-    hdrnn_shuffle(&run->shuffle, run->order, train->count);
-    for (size_t s = 0; s < train->count; s += batch) {
+    const size_t every = (size_t)run->opts.checkpoint_every;
+    if (first == 0)
+        hdrnn_shuffle(&run->shuffle, run->order, train->count);
+    for (size_t s = first * batch; s < train->count; s += batch) {
         const size_t count = min_size(batch, train->count - s);
         const size_t next = s + count; /* the next batch, fetched while this one runs */
         if (next < train->count)
             hdrnn_prefetch_images(train, run->order + next, min_size(batch, train->count - next));
         int rc = k->train_batch(k->ctx, train, run->order + s, (int)count, run->opts.lr, err);
         if (rc)
+            return rc;
+        const size_t done = s / batch + 1;
+        if (every && done % every == 0 && next < train->count &&
+            (rc = write_checkpoint(run, impl, k, epoch, done, err)))
             return rc;
     }
     return HDRNN_OK;
@@ -86,72 +101,203 @@ static int evaluate(const hdrnn_run *run, const hdrnn_kernels *k, size_t *correc
     return HDRNN_OK;
 }
 
-/* The contract's safetensors file: layers.{l}.weight [out, in], layers.{l}.bias [out]. */
-static int write_weights(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
-                         hdrnn_error *err)
-{
-    hdrnn_tensor t[2 * (HDRNN_MAX_LAYERS - 1)];
-    char names[2 * (HDRNN_MAX_LAYERS - 1)][32];
-    for (int l = 0; l < run->n_layers; l++) {
-        const float *w, *b;
-        k->params(k->ctx, l, &w, &b);
-        hdrnn_tensor_names(l, names[2 * l], names[2 * l + 1], sizeof names[0]);
-        const size_t out = (size_t)run->sizes[l + 1], in = (size_t)run->sizes[l];
-        t[2 * l] = (hdrnn_tensor){names[2 * l], w, 2, {out, in}};
-        t[2 * l + 1] = (hdrnn_tensor){names[2 * l + 1], b, 1, {out, 0}};
-    }
-    return hdrnn_safetensors_write(run->opts.weights_out, t, 2 * run->n_layers, impl, err);
-}
-
-/* --weights-in: the file's tensors replace the PRNG init, in the kernels' own storage
- * (params gives the live arrays, in the file's layout). */
-static int read_weights(const hdrnn_run *run, const hdrnn_kernels *k, hdrnn_error *err)
-{
+/* The contract's tensors, layers.{l}.weight [out, in] and layers.{l}.bias [out], over
+ * the kernels' live storage (params gives it in the file's layout). */
+typedef struct run_tensors {
     hdrnn_tensor_dest t[2 * (HDRNN_MAX_LAYERS - 1)];
     char names[2 * (HDRNN_MAX_LAYERS - 1)][32];
+    int count;
+} run_tensors;
+
+static void tensors_of(const hdrnn_run *run, const hdrnn_kernels *k, run_tensors *rt)
+{
     for (int l = 0; l < run->n_layers; l++) {
         const float *w, *b;
         k->params(k->ctx, l, &w, &b);
-        hdrnn_tensor_names(l, names[2 * l], names[2 * l + 1], sizeof names[0]);
+        hdrnn_tensor_names(l, rt->names[2 * l], rt->names[2 * l + 1], sizeof rt->names[0]);
         const size_t out = (size_t)run->sizes[l + 1], in = (size_t)run->sizes[l];
-        t[2 * l] = (hdrnn_tensor_dest){names[2 * l], (float *)w, 2, {out, in}};
-        t[2 * l + 1] = (hdrnn_tensor_dest){names[2 * l + 1], (float *)b, 1, {out, 0}};
+        rt->t[2 * l] = (hdrnn_tensor_dest){rt->names[2 * l], (float *)w, 2, {out, in}};
+        rt->t[2 * l + 1] = (hdrnn_tensor_dest){rt->names[2 * l + 1], (float *)b, 1, {out, 0}};
     }
-    return hdrnn_safetensors_read(run->opts.weights_in, t, 2 * run->n_layers, err);
+    rt->count = 2 * run->n_layers;
+}
+
+static int write_weights(const hdrnn_run *run, const hdrnn_kernels *k, const char *path,
+                         const char *const *meta, hdrnn_error *err)
+{
+    run_tensors rt;
+    tensors_of(run, k, &rt);
+    hdrnn_tensor t[2 * (HDRNN_MAX_LAYERS - 1)];
+    for (int i = 0; i < rt.count; i++)
+        t[i] = (hdrnn_tensor){rt.t[i].name, rt.t[i].data, rt.t[i].rank,
+                              {rt.t[i].shape[0], rt.t[i].shape[1]}};
+    return hdrnn_safetensors_write(path, t, rt.count, meta, err);
+}
+
+/* A checkpoint names the run it belongs to (what decides the weights) and where to go
+ * on: epoch next_epoch from batch next_batch. */
+enum { CK_MARK, CK_IMPL, CK_HIDDEN, CK_BATCH, CK_LR, CK_SEED, CK_TRAIN, CK_EPOCH, CK_NEXT,
+       CK_KEYS };
+static const char *const ck_keys[CK_KEYS] = {"hdrnn_checkpoint", "impl", "hidden", "batch",
+                                             "lr", "seed", "train", "next_epoch",
+                                             "next_batch"};
+
+static void identity(const hdrnn_run *run, const char *impl, char (*v)[HDRNN_META_VALUE])
+{
+    snprintf(v[CK_MARK], HDRNN_META_VALUE, "1");
+    snprintf(v[CK_IMPL], HDRNN_META_VALUE, "%s", impl);
+    size_t n = 0;
+    v[CK_HIDDEN][0] = '\0';
+    for (int i = 0; i < run->opts.n_hidden && n < HDRNN_META_VALUE; i++)
+        n += (size_t)snprintf(v[CK_HIDDEN] + n, HDRNN_META_VALUE - n, i ? ",%d" : "%d",
+                              run->opts.hidden[i]);
+    snprintf(v[CK_BATCH], HDRNN_META_VALUE, "%d", run->opts.batch);
+    snprintf(v[CK_LR], HDRNN_META_VALUE, "%.17g", run->opts.lr);
+    snprintf(v[CK_SEED], HDRNN_META_VALUE, "%llu", (unsigned long long)run->opts.seed);
+    snprintf(v[CK_TRAIN], HDRNN_META_VALUE, "%zu", run->data.train.count);
+}
+
+static int write_checkpoint(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
+                            int next_epoch, size_t next_batch, hdrnn_error *err)
+{
+    char v[CK_KEYS][HDRNN_META_VALUE];
+    identity(run, impl, v);
+    snprintf(v[CK_EPOCH], HDRNN_META_VALUE, "%d", next_epoch);
+    snprintf(v[CK_NEXT], HDRNN_META_VALUE, "%zu", next_batch);
+    const char *meta[2 * CK_KEYS + 1];
+    for (int i = 0; i < CK_KEYS; i++)
+        meta[2 * i] = ck_keys[i], meta[2 * i + 1] = v[i];
+    meta[2 * CK_KEYS] = NULL;
+    return write_weights(run, k, run->opts.checkpoint, meta, err);
+}
+
+static int parse_count(const char *text, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (!*text || *end || errno || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --resume-from: the weights, and the position after checking that the checkpoint was
+ * written by this same run (implementation aside: any trainer may continue). */
+static int resume(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int *epoch,
+                  size_t *batch, hdrnn_error *err)
+{
+    const char *path = run->opts.resume_from;
+    run_tensors rt;
+    tensors_of(run, k, &rt);
+    char got[CK_KEYS][HDRNN_META_VALUE], want[CK_KEYS][HDRNN_META_VALUE];
+    int rc = hdrnn_safetensors_read_meta(path, rt.t, rt.count, ck_keys, got, CK_KEYS, err);
+    if (rc)
+        return rc;
+    identity(run, impl, want);
+    if (strcmp(got[CK_MARK], "1")) {
+        hdrnn_error_set(err, "%s: not a checkpoint (weights only: use --weights-in)", path);
+        return HDRNN_EXIT_DATA;
+    }
+    static const int same[] = {CK_HIDDEN, CK_BATCH, CK_SEED, CK_TRAIN};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (strcmp(got[same[i]], want[same[i]])) {
+            hdrnn_error_set(err, "%s: a checkpoint of another run (%s %s, this run %s)", path,
+                            ck_keys[same[i]], got[same[i]], want[same[i]]);
+            return HDRNN_EXIT_DATA;
+        }
+    char *end;
+    if (strtod(got[CK_LR], &end) != run->opts.lr || *end || !got[CK_LR][0]) {
+        hdrnn_error_set(err, "%s: a checkpoint of another run (lr %s, this run %s)", path,
+                        got[CK_LR], want[CK_LR]);
+        return HDRNN_EXIT_DATA;
+    }
+    const size_t n_batches = (run->data.train.count + (size_t)run->opts.batch - 1) /
+                             (size_t)run->opts.batch;
+    long long e, b;
+    if (parse_count(got[CK_EPOCH], 0x7fffffffLL, &e) || e < 1 ||
+        parse_count(got[CK_NEXT], (long long)n_batches - 1, &b)) {
+        hdrnn_error_set(err, "%s: a checkpoint with a bad position (epoch '%s', batch '%s')",
+                        path, got[CK_EPOCH], got[CK_NEXT]);
+        return HDRNN_EXIT_DATA;
+    }
+    *epoch = (int)e;
+    *batch = (size_t)b;
+    return HDRNN_OK;
+}
+
+/* A run killed while writing its checkpoint leaves the temporary file behind (NAME.tmpPID
+ * from C, .NAME.tmpPID from Python): removed when the run starts again, so that power
+ * cuts do not fill the disk. */
+static void remove_stale_temporaries(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    else
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const size_t n = strlen(name);
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *p = e->d_name + (e->d_name[0] == '.');
+        if (strncmp(p, name, n) || strncmp(p + n, ".tmp", 4) || !p[n + 4] ||
+            strspn(p + n + 4, "0123456789") != strlen(p + n + 4))
+            continue;
+        char victim[8192];
+        if ((size_t)snprintf(victim, sizeof victim, "%s/%s", dir, e->d_name) < sizeof victim)
+            unlink(victim);
+    }
+    closedir(d);
 }
 
 int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
                     const hdrnn_kernels *k, hdrnn_error *err)
 {
+    int rc, first_epoch = run->opts.first_epoch;
+    size_t first_batch = 0;
     if (run->opts.weights_in) {
-        int rc = read_weights(run, k, err);
-        if (rc)
+        run_tensors rt;
+        tensors_of(run, k, &rt);
+        if ((rc = hdrnn_safetensors_read(run->opts.weights_in, rt.t, rt.count, err)))
             return rc;
     }
-    /* --first-epoch K: the order as epochs 1..K-1 left it (the shuffle stream is the
-     * contract's whatever the weights) */
-    for (int e = 1; e < run->opts.first_epoch; e++)
+    if (run->opts.resume_from && (rc = resume(run, impl, k, &first_epoch, &first_batch, err)))
+        return rc;
+    if (run->opts.checkpoint)
+        remove_stale_temporaries(run->opts.checkpoint);
+    /* the order as the epochs before first_epoch left it (the shuffle stream is the
+     * contract's whatever the weights); mid-epoch, that epoch's own shuffle too */
+    for (int e = 1; e < first_epoch + (first_batch > 0); e++)
         hdrnn_shuffle(&run->shuffle, run->order, run->data.train.count);
     char info[1024];
     snprintf(info, sizeof info, "%s,\"denormals\":\"%s\"%s%s", hdrnn_build_info(), run->fpu,
              extra ? "," : "", extra ? extra : "");
     hdrnn_emit_start(impl, &run->opts, hdrnn_param_count(run->sizes, run->n_layers),
                      run->data.train.count, run->data.test.count, info);
-    const int last = run->opts.first_epoch + run->opts.epochs - 1;
-    for (int epoch = run->opts.first_epoch; epoch <= last; epoch++) {
+    /* with --resume-from, --epochs is the whole run's, as when it started */
+    const int last = run->opts.resume_from ? run->opts.epochs
+                                           : run->opts.first_epoch + run->opts.epochs - 1;
+    for (int epoch = first_epoch; epoch <= last; epoch++, first_batch = 0) {
         const double t0 = hdrnn_now();
-        int rc = train_epoch(run, k, err);
-        if (rc)
+        if ((rc = train_epoch(run, impl, k, epoch, first_batch, err)))
             return rc;
         const double t1 = hdrnn_now();
         size_t correct;
         if ((rc = evaluate(run, k, &correct, err)))
             return rc;
         hdrnn_emit_epoch(epoch, correct, run->data.test.count, t1 - t0, hdrnn_now() - t1);
+        if (run->opts.checkpoint && (rc = write_checkpoint(run, impl, k, epoch + 1, 0, err)))
+            return rc;
     }
     if (run->opts.weights_out) {
-        int rc = write_weights(run, impl, k, err);
-        if (rc)
+        const char *meta[] = {"impl", impl, NULL};
+        if ((rc = write_weights(run, k, run->opts.weights_out, meta, err)))
             return rc;
     }
     hdrnn_emit_done(hdrnn_now() - run->t_start);

@@ -52,6 +52,11 @@ def _offsets(name: str, info, base: int, size: int) -> tuple[int, int]:
 
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read the float32 tensors of a safetensors file; DataError if it is malformed."""
+    return read(path)[0]
+
+
+def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The float32 tensors and the string metadata of a safetensors file."""
     path = Path(path)
     blob = read_file(path, "a safetensors file")
     try:
@@ -63,6 +68,10 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError("the header is not a JSON object")
         base = 8 + n
         out = {}
+        meta = header.get("__metadata__") or {}
+        if not isinstance(meta, dict):
+            raise ValueError("__metadata__ is not an object")
+        meta = {k: v for k, v in meta.items() if isinstance(v, str)}
         for name, info in header.items():
             if name == "__metadata__":
                 continue
@@ -71,7 +80,7 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
             b, e = _offsets(name, info, base, len(blob))
             out[name] = np.frombuffer(blob, dtype="<f4", count=(e - b) // 4,
                                       offset=base + b).reshape(info["shape"])
-        return out
+        return out, meta
     except (struct.error, ValueError, KeyError, TypeError, IndexError,
             RecursionError) as e:
         raise DataError(f"{path}: not a valid safetensors file: {e}") from None
@@ -81,7 +90,12 @@ def load_params(path: str | os.PathLike, sizes: list[int]) -> list[tuple[np.ndar
     """--weights-in: the (weight [out, in], bias [out]) of every layer of the network
     with these layer sizes, as float32 copies. The file must hold exactly the contract's
     tensors for that shape, all finite: otherwise DataError naming the tensor."""
-    tensors = load(path)
+    return params_of(path, load(path), sizes)
+
+
+def params_of(path, tensors: dict[str, np.ndarray],
+              sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """load_params on tensors already read from path."""
     params, wanted = [], {}
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         w_name, b_name = contract.weight_name(layer), contract.bias_name(layer)

@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from . import contract, idx, prng, safetensors_io
+from . import checkpoint, contract, idx, prng, safetensors_io
 from .cliutil import OneLineParser, run_main
 from .errors import UsageError
 
@@ -47,6 +47,10 @@ def build_parser(prog: str) -> OneLineParser:
     p.add_argument("--weights-in", help="initial weights (safetensors) instead of the PRNG's")
     p.add_argument("--first-epoch", type=int, default=1,
                    help="the shuffle stream's epoch to train first (default 1)")
+    p.add_argument("--checkpoint", help="write the weights and the position here every "
+                   "epoch (atomically; --resume-from continues from it)")
+    p.add_argument("--checkpoint-every", type=int, help="and every N batches")
+    p.add_argument("--resume-from", help="continue this run from its checkpoint")
     p.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
     return p
 
@@ -70,7 +74,13 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
     if a.first_epoch + a.epochs - 1 > contract.MAX_INT:
         raise UsageError(f"--first-epoch {a.first_epoch} with --epochs {a.epochs}: the last "
                          f"epoch must be at most {contract.MAX_INT}")
-    for name in ("data", "weights_out", "weights_in"):
+    _positive_int("--checkpoint-every", a.checkpoint_every)
+    if a.checkpoint_every and not a.checkpoint:
+        raise UsageError("--checkpoint-every: needs --checkpoint FILE")
+    if a.resume_from is not None and (a.weights_in is not None or a.first_epoch != 1):
+        raise UsageError("--resume-from: the checkpoint holds the weights and the position "
+                         "(no --weights-in or --first-epoch with it)")
+    for name in ("data", "weights_out", "weights_in", "checkpoint", "resume_from"):
         if getattr(a, name) == "":
             raise UsageError(f"--{name.replace('_', '-')}: empty path")
     if not 0 <= a.seed < contract.MAX_SEED:
@@ -102,23 +112,47 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         a = parse_args(prog, argv, extra_args)
         data = idx.load(a.data, a.train_limit, a.test_limit)
         sizes = contract.layer_sizes(a.hidden)
-        params = (safetensors_io.load_params(a.weights_in, sizes) if a.weights_in
-                  else prng.init_params(sizes, a.seed))
+        n_train = len(data.train.labels)
+        ident = checkpoint.identity(impl, a.hidden, a.batch, a.lr, a.seed, n_train)
+        pos = checkpoint.Position(a.first_epoch, 0)
+        last = a.first_epoch + a.epochs - 1
+        if a.resume_from:  # --epochs is the whole run's, as when it started
+            params, pos = checkpoint.load(a.resume_from, sizes, ident,
+                                          -(-n_train // a.batch))
+            last = a.epochs
+        elif a.weights_in:
+            params = safetensors_io.load_params(a.weights_in, sizes)
+        else:
+            params = prng.init_params(sizes, a.seed)
         model = make_model(params, a)
-        shuffler = prng.Shuffler(len(data.train.labels), a.seed)
-        for _ in range(a.first_epoch - 1):  # the order as the earlier epochs left it
-            shuffler.next_epoch()
+        if a.checkpoint:
+            checkpoint.remove_stale_temporaries(a.checkpoint)
+        shuffler = prng.Shuffler(n_train, a.seed)
+        # the order as the earlier epochs left it; mid-epoch, that epoch's own shuffle too
+        order = None
+        for _ in range(pos.epoch - 1 + (pos.batch > 0)):
+            order = shuffler.next_epoch()
         info = {"event": "start", "impl": impl, "hidden": a.hidden,
-                "params": contract.param_count(a.hidden), "train": len(data.train.labels),
+                "params": contract.param_count(a.hidden), "train": n_train,
                 "test": len(data.test.labels), "epochs": a.epochs, "batch": a.batch,
                 "lr": a.lr, "seed": a.seed}
         if start_info:
             info.update(start_info(a))
         emit(info)
-        for epoch in range(a.first_epoch, a.first_epoch + a.epochs):
+        # batches are consecutive slices of the order: training the order in slices of
+        # whole batches is training it at once
+        step = a.batch * (a.checkpoint_every or -(-n_train // a.batch))
+        for epoch in range(pos.epoch, last + 1):
             t0 = time.monotonic()
-            model.train_epoch(data.train.images, data.train.labels, shuffler.next_epoch(),
-                              a.batch, a.lr)
+            first = pos.batch * a.batch if epoch == pos.epoch else 0
+            if first == 0:
+                order = shuffler.next_epoch()
+            for s in range(first, n_train, step):
+                model.train_epoch(data.train.images, data.train.labels, order[s:s + step],
+                                  a.batch, a.lr)
+                if a.checkpoint and a.checkpoint_every and s + step < n_train:
+                    checkpoint.save(a.checkpoint, model.tensors(), ident,
+                                    checkpoint.Position(epoch, (s + step) // a.batch))
             t1 = time.monotonic()
             correct = accuracy(model, data.test)
             t2 = time.monotonic()
@@ -126,6 +160,9 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
             emit({"event": "epoch", "epoch": epoch, "correct": correct, "total": total,
                   "accuracy": correct / total, "train_s": round(t1 - t0, 6),
                   "eval_s": round(t2 - t1, 6)})
+            if a.checkpoint:
+                checkpoint.save(a.checkpoint, model.tensors(), ident,
+                                checkpoint.Position(epoch + 1, 0))
         if a.weights_out:
             safetensors_io.save(a.weights_out, model.tensors(), {"impl": impl})
         emit({"event": "done", "seconds": round(time.monotonic() - t_start, 6)})

@@ -1,0 +1,76 @@
+"""Power-loss-safe checkpoints of a training run (docs/contract.md): the weights and the
+position (next epoch, next batch) in one safetensors file, written atomically (temporary
+file, fsync, rename, fsync of the directory), and what --resume-from checks before it
+continues: that the checkpoint was written by this same run. The C loop
+(native/common/hdrnn_train.c) writes and reads the same keys."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import contract, safetensors_io
+from .errors import DataError
+
+MARK = "hdrnn_checkpoint"
+
+
+@dataclass(frozen=True)
+class Position:
+    epoch: int   # the epoch to train next
+    batch: int   # its first batch to train (0: the epoch's shuffle comes first)
+
+
+def identity(impl: str, hidden, batch: int, lr: float, seed: int, train: int) -> dict:
+    """What decides the weights of a run (the implementation aside: any trainer may go
+    on from another's checkpoint, though bit-for-bit only its own)."""
+    return {MARK: "1", "impl": impl, "hidden": contract.hidden_arg(hidden),
+            "batch": str(batch), "lr": repr(float(lr)), "seed": str(seed),
+            "train": str(train)}
+
+
+def remove_stale_temporaries(path) -> None:
+    """A run killed while writing its checkpoint leaves the temporary file behind
+    (.NAME.tmpPID from Python, NAME.tmpPID from C): removed when the run starts again,
+    so that power cuts do not fill the disk."""
+    path = Path(path)
+    stale = re.compile(r"\.?" + re.escape(path.name) + r"\.tmp[0-9]+")
+    try:
+        for p in path.parent.iterdir():
+            if stale.fullmatch(p.name):
+                p.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def save(path, tensors: dict[str, np.ndarray], ident: dict, pos: Position) -> None:
+    safetensors_io.save(path, tensors, {**ident, "next_epoch": str(pos.epoch),
+                                        "next_batch": str(pos.batch)})
+
+
+def load(path, sizes: list[int], ident: dict, n_batches: int):
+    """(params, Position) of a checkpoint of this run; DataError naming the file."""
+    tensors, meta = safetensors_io.read(path)
+    params = safetensors_io.params_of(path, tensors, sizes)
+    if meta.get(MARK) != "1":
+        raise DataError(f"{path}: not a checkpoint (weights only: use --weights-in)")
+    for key in ("hidden", "batch", "seed", "train"):
+        if meta.get(key) != ident[key]:
+            raise DataError(f"{path}: a checkpoint of another run ({key} {meta.get(key)}, "
+                            f"this run {ident[key]})")
+    try:
+        same_lr = float(meta.get("lr", "")) == float(ident["lr"])
+    except ValueError:
+        same_lr = False
+    if not same_lr:
+        raise DataError(f"{path}: a checkpoint of another run (lr {meta.get('lr')}, this "
+                        f"run {ident['lr']})")
+    epoch, batch = meta.get("next_epoch", ""), meta.get("next_batch", "")
+    whole = all(v.isascii() and v.isdigit() for v in (epoch, batch))
+    if not (whole and 1 <= int(epoch) <= contract.MAX_INT and int(batch) < n_batches):
+        raise DataError(f"{path}: a checkpoint with a bad position (epoch {epoch!r:.20}, "
+                        f"batch {batch!r:.20})")
+    return params, Position(int(epoch), int(batch))
