@@ -47,6 +47,18 @@ static int expect(json *j, char c)
     return 0;
 }
 
+/* After a member or an element: 1 (and past the comma) when another follows, 0 (and past
+ * the closing bracket) when the container ends, -1 for anything else. */
+static int more(json *j, char close)
+{
+    skip_ws(j);
+    if (j->p < j->end && *j->p == ',') {
+        j->p++;
+        return 1;
+    }
+    return expect(j, close) ? -1 : 0;
+}
+
 /* A string: its raw bytes between the quotes (escapes left as they are). */
 static int string(json *j, const char **s, size_t *n)
 {
@@ -108,12 +120,9 @@ static int skip_value(json *j, int depth)
             }
             if (skip_value(j, depth + 1))
                 return -1;
-            skip_ws(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                continue;
-            }
-            return expect(j, close);
+            const int m = more(j, close);
+            if (m <= 0)
+                return m;
         }
     }
     /* a number, true, false or null: its characters */
@@ -135,12 +144,9 @@ static int uint_array(json *j, uint64_t *v, int max, int *n)
     for (;;) {
         if (*n == max || uint_value(j, &v[(*n)++]))
             return -1;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        return expect(j, ']');
+        const int m = more(j, ']');
+        if (m <= 0)
+            return m;
     }
 }
 
@@ -184,14 +190,9 @@ static int tensor_entry(json *j, found *f)
         } else if (skip_value(j, 1)) {
             return -1;
         }
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (expect(j, '}'))
-            return -1;
-        return have_shape && have_offsets && have_dtype ? 0 : -1;
+        const int m = more(j, '}');
+        if (m <= 0)
+            return m < 0 || !(have_shape && have_offsets && have_dtype) ? -1 : 0;
     }
 }
 
@@ -293,12 +294,9 @@ static int metadata(json *j, const meta_want *m)
         } else if (skip_value(j, 1)) {
             return -1;
         }
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        return expect(j, '}');
+        const int m = more(j, '}');
+        if (m <= 0)
+            return m;
     }
 }
 
@@ -347,14 +345,11 @@ static int check_header(const char *path, const uint8_t *buf, size_t size,
                     goto bad;
                 f[i].seen = 1;
             }
-            skip_ws(&j);
-            if (j.p < j.end && *j.p == ',') {
-                j.p++;
-                continue;
-            }
-            if (expect(&j, '}'))
+            const int m = more(&j, '}');
+            if (m < 0)
                 goto bad;
-            break;
+            if (!m)
+                break;
         }
     skip_ws(&j);
     if (j.p != j.end)
