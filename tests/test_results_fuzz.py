@@ -134,3 +134,16 @@ def test_huge_and_nan_numbers_are_data_errors(results, tmp_path):
             report_load.load(d)
         target.write_text(rec)
     assert not math.isnan(json.loads(target.read_text())["wall_s"])
+
+
+@pytest.mark.parametrize("epochs", [None, 0])
+def test_runs_without_epochs_render(results, tmp_path, epochs):
+    """A record's epochs is optional (found by the test above: the instructions table
+    multiplied by it)."""
+    d = tmp_path / "res"
+    shutil.copytree(results, d)
+    for p in (d / "runs").glob("*.json"):
+        doc = json.loads(p.read_text())
+        doc["epochs"] = epochs
+        p.write_text(_dump(doc))
+    _render_tables(report_load.load(d))

@@ -82,8 +82,11 @@ def instructions(res: Results) -> str:
     for params, hidden in res.configs():
         for impl in res.impls():
             cell = [r for r in res.cell(impl, hidden) if r.get("train_s")]
+            # epochs is optional in a record (None, or 0 for --epochs 0): such runs trained
+            # no sample to count instructions for
             per = [r["train_s"] * 1e9 / (r["start"]["train"] * r["epochs"]) for r in cell
-                   if isinstance(r.get("start"), dict) and r["start"].get("train")]
+                   if isinstance(r.get("start"), dict) and r["start"].get("train")
+                   and r.get("epochs")]
             if not per:
                 continue
             batch = cell[0].get("batch") or 10
