@@ -226,9 +226,9 @@ static int resume(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int 
     return HDRNN_OK;
 }
 
-/* A run killed while writing its checkpoint leaves the temporary file behind (NAME.tmpPID
- * from C, .NAME.tmpPID from Python): removed when the run starts again, so that power
- * cuts do not fill the disk. */
+/* A run killed while writing its checkpoint or weights leaves the temporary file behind
+ * (NAME.tmpPID from C, .NAME.tmpPID from Python): removed when the run starts again, so
+ * that power cuts do not fill the disk. */
 static void remove_stale_temporaries(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -271,6 +271,8 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
         return rc;
     if (run->opts.checkpoint)
         remove_stale_temporaries(run->opts.checkpoint);
+    if (run->opts.weights_out)
+        remove_stale_temporaries(run->opts.weights_out);
     /* the order as the epochs before first_epoch left it (the shuffle stream is the
      * contract's whatever the weights); mid-epoch, that epoch's own shuffle too */
     for (int e = 1; e < first_epoch + (first_batch > 0); e++)

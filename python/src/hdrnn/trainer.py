@@ -125,8 +125,9 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         else:
             params = prng.init_params(sizes, a.seed)
         model = make_model(params, a)
-        if a.checkpoint:
-            checkpoint.remove_stale_temporaries(a.checkpoint)
+        for path in (a.checkpoint, a.weights_out):  # left by a killed run
+            if path:
+                checkpoint.remove_stale_temporaries(path)
         shuffler = prng.Shuffler(n_train, a.seed)
         # the order as the earlier epochs left it; mid-epoch, that epoch's own shuffle too
         order = None
