@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from helpers import TRAINERS, run, trainer_cmd
-from corrupt import CORRUPTIONS, make_corrupt, write_small
+from corrupt import CORRUPT_ARGS, CORRUPTIONS, make_corrupt, write_small
 from hdrnn import safetensors_io
 
 IMPLS = sorted(k for k in TRAINERS if not k.endswith("-tuned"))  # same CLI code as untuned
@@ -51,6 +51,11 @@ BAD_ARGS = {
     "resume-from-with-weights-in": ["--resume-from", "a.st", "--weights-in", "b.st"],
     "resume-from-with-first-epoch": ["--resume-from", "a.st", "--first-epoch", "2"],
     "data-empty": ["--data", ""],
+    "classes-1": ["--classes", "1"],
+    "classes-257": ["--classes", "257"],
+    "classes-text": ["--classes", "ten"],
+    "classes-empty": ["--classes", ""],
+    "data-mode-unknown": ["--data-mode", "mmap"],
 }
 
 
@@ -117,6 +122,31 @@ def test_bad_command_line_exit_2(impl, bad, small):
 
 
 @pytest.mark.parametrize("impl", IMPLS)
+def test_stream_mode_only_where_supported(impl, small):
+    """hdrnn-c and hdrnn-eigen stream; the others say so, exit 2, before loading."""
+    r = run(trainer_cmd(impl) + ["--data", str(small), "--epochs", "1", "--data-mode",
+                                 "stream"])
+    if impl in ("c", "eigen"):
+        assert r.returncode == 0, r.stderr
+        assert _lines(r.stdout)[0]["data_mode"] == "stream"
+    else:
+        assert r.returncode == 2 and r.stdout == ""
+        assert len(r.stderr.strip().splitlines()) == 1 and "stream" in r.stderr
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+@pytest.mark.parametrize("impl", ["c", "eigen"])
+def test_bad_data_exit_3_in_stream_mode(impl, kind, tmp_path):
+    """The files are checked whole before the first batch is read from them."""
+    d, fname, words = make_corrupt(tmp_path, kind)
+    r = run(trainer_cmd(impl) + ["--data", str(d), "--epochs", "1", "--data-mode",
+                                 "stream"] + CORRUPT_ARGS.get(kind, []))
+    assert r.returncode == 3 and r.stdout == "", (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and fname in lines[0] and words in lines[0], r.stderr
+
+
+@pytest.mark.parametrize("impl", IMPLS)
 def test_missing_data_option_exit_2(impl):
     r = run(trainer_cmd(impl) + ["--epochs", "1"])
     assert r.returncode == 2 and r.stdout == ""
@@ -128,7 +158,7 @@ def test_bad_data_exit_3(impl, kind, tmp_path):
     d, fname, words = make_corrupt(tmp_path, kind)
     w = tmp_path / "w.safetensors"
     r = run(trainer_cmd(impl) + ["--data", str(d), "--epochs", "1",
-                                 "--weights-out", str(w)])
+                                 "--weights-out", str(w)] + CORRUPT_ARGS.get(kind, []))
     assert r.returncode == 3, (r.returncode, r.stderr)
     assert r.stdout == ""  # never a result it did not compute
     lines = r.stderr.strip().splitlines()

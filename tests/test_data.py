@@ -16,7 +16,7 @@ from hdrnn import datasets, idx
 
 def test_split_sizes_and_strata(mnist10k):
     d = idx.load(mnist10k)
-    assert d.train.images.shape == (8000, 784) and d.test.images.shape == (2000, 784)
+    assert d.train.features.shape == (8000, 784) and d.test.features.shape == (2000, 784)
     train_counts = np.bincount(d.train.labels, minlength=10)
     test_counts = np.bincount(d.test.labels, minlength=10)
     total = train_counts + test_counts
@@ -26,17 +26,17 @@ def test_split_sizes_and_strata(mnist10k):
     # interleaved: the first 100 training samples already hold every digit
     assert set(d.train.labels[:100].tolist()) == set(range(10))
     # real digits, not noise: mostly-zero background, full-range strokes
-    assert (d.train.images == 0).mean() > 0.7 and d.train.images.max() == 255
+    assert (d.train.features == 0).mean() > 0.7 and d.train.features.max() == 255
 
 
 def test_deterministic_and_disjoint(mnist10k, tmp_path):
     digits = datasets.digits_from_npm_tarball(_tarball(tmp_path))
     train, test = datasets.split_mnist10k(digits)
     d = idx.load(mnist10k)
-    assert np.array_equal(train.images, d.train.images)
+    assert np.array_equal(train.features, d.train.features)
     assert np.array_equal(test.labels, d.test.labels)
-    train_rows = {hashlib.sha1(r.tobytes()).digest() for r in train.images}
-    test_rows = {hashlib.sha1(r.tobytes()).digest() for r in test.images}
+    train_rows = {hashlib.sha1(r.tobytes()).digest() for r in train.features}
+    test_rows = {hashlib.sha1(r.tobytes()).digest() for r in test.features}
     assert len(train_rows & test_rows) <= 5  # MNIST itself has a few exact duplicates
 
 

@@ -40,8 +40,11 @@ def _python_reader(d, limit):
     except DataError as e:
         assert "\n" not in str(e) and str(d) in str(e)
         return
-    assert ds.train.images.shape[1] == idx.PIXELS and len(ds.train.labels) >= 1
-    assert int(ds.train.labels.max()) < 10 and int(ds.test.labels.max()) < 10
+    assert ds.train.features.shape[1] == ds.test.features.shape[1] == ds.inputs >= 1
+    assert len(ds.train.labels) >= 1 and 2 <= ds.classes <= idx.MAX_CLASSES
+    assert int(ds.train.labels.max()) < ds.classes and int(ds.test.labels.max()) < ds.classes
+    if ds.train.features.dtype == np.float32:
+        assert np.isfinite(ds.train.features).all() and np.isfinite(ds.test.features).all()
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[p.name[:12] for p in CORPUS])
@@ -58,7 +61,7 @@ def test_corpus_through_both_readers(case, tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1
 
 
-HEADERS = st.sampled_from([0x803, 0x801, 0x802, 0x0D03, 0, 0xFFFFFFFF])
+HEADERS = st.sampled_from([0x803, 0x801, 0x802, 0x0D03, 0x0D02, 0x804, 0x0D01, 0, 0xFFFFFFFF])
 COUNTS = st.sampled_from([0, 1, 2, 3, 2 ** 31, 2 ** 32 - 1])
 
 
@@ -70,8 +73,9 @@ def idx_files(draw):
     magic, count = draw(HEADERS), draw(COUNTS)
     rows, cols = draw(st.sampled_from([28, 0, 1, 2 ** 16])), draw(st.sampled_from([28, 0, 7]))
     header = struct.pack(">II", magic, count)
-    if magic & 0xFF == 3:
-        header += struct.pack(">II", rows, cols)
+    dims = magic & 0xFF
+    if 2 <= dims <= 4:  # the feature dimensions a features header has
+        header += struct.pack(f">{dims - 1}I", *[rows, cols, 3][:dims - 1])
     body = draw(st.binary(max_size=4 * 784)) + bytes(draw(st.integers(0, 2 * 784)))
     return header + body
 
@@ -87,8 +91,11 @@ def test_python_reader_never_fails_otherwise(tmp_path_factory, which, limit, blo
 
 
 def test_a_label_file_cannot_smuggle_classes(tmp_path):
+    """Without --classes a label 10 makes an 11-class network (the class count is the
+    data's); with --classes 10 it is refused."""
     d = write_small(tmp_path / "d", 2, 2)
     labels = np.array([0, 10], dtype=np.uint8)
     (d / NAMES[3]).write_bytes(struct.pack(">II", 0x801, 2) + labels.tobytes())
-    with pytest.raises(DataError, match="label 10 > 9"):
-        idx.load(d)
+    assert idx.load(d).classes == 11
+    with pytest.raises(DataError, match="label 10 at index 1 outside the 10 classes"):
+        idx.load(d, classes=10)

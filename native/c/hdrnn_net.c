@@ -229,10 +229,14 @@ static void forward(hdrnn_net *net, const hdrnn_split *data, const uint32_t *idx
                     size_t first, int count)
 {
     const size_t width = (size_t)net->sizes[0];
-    for (int k = 0; k < count; k++)
-        hdrnn_scale_pixels(&net->pixels,
-                           data->images + (idx ? idx[k] : first + (size_t)k) * width,
-                           net->act[0] + (size_t)k * width, width);
+    for (int k = 0; k < count; k++) {
+        const uint8_t *row = data->features + (idx ? idx[k] : first + (size_t)k) * data->row_bytes;
+        float *x = net->act[0] + (size_t)k * width;
+        if (data->dtype == HDRNN_DTYPE_U8)
+            hdrnn_scale_pixels(&net->pixels, row, x, width);
+        else /* float32 features are the inputs as they are */
+            memcpy(x, row, width * sizeof *x);
+    }
     for (int l = 0; l < net->n_layers; l++) {
         forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
                       net->sizes[l + 1], net->act[l + 1]);

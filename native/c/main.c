@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 {
     hdrnn_run run;
     hdrnn_error err;
-    int rc = hdrnn_run_start(&run, PROG, argc, argv, 0, &err);
+    int rc = hdrnn_run_start(&run, PROG, argc, argv, HDRNN_ALLOW_STREAM, &err);
     if (rc == HDRNN_OK && !run.opts.help) {
         hdrnn_net *net = hdrnn_net_create(run.sizes, run.n_layers, run.max_batch,
                                           run.opts.seed);

@@ -83,11 +83,11 @@ void train(hdrnn_run &run, const char *impl, const std::string &extra, Net &net)
 // A trainer's main(): set-up by the shared code, then body(run), which builds the
 // network and calls train(); every failure becomes one line on stderr and an exit code.
 template <class Body>
-int trainer_main(const char *prog, int argc, char **argv, int allow_threads, Body body)
+int trainer_main(const char *prog, int argc, char **argv, int allow, Body body)
 {
     hdrnn_run run;
     hdrnn_error err;
-    int rc = hdrnn_run_start(&run, prog, argc, argv, allow_threads, &err);
+    int rc = hdrnn_run_start(&run, prog, argc, argv, allow, &err);
     if (rc == HDRNN_OK && !run.opts.help)
         rc = status_of(&err, [&] { body(run); });
     hdrnn_run_free(&run);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hdrnn_contract.h"
 #include "hdrnn_events.h"
 
 /* Shortest %g that reads back to the same double, as Python's repr does. */
@@ -17,8 +18,8 @@ static void fmt_double(char *out, size_t size, double v)
         strncat(out, ".0", size - strlen(out) - 1);
 }
 
-void hdrnn_emit_start(const char *impl, const hdrnn_opts *o, long params, size_t train,
-                      size_t test, const char *extra)
+void hdrnn_emit_start(const char *impl, const hdrnn_opts *o, const int *sizes,
+                      int n_layers, size_t train, size_t test, const char *extra)
 {
     char lr[32], hidden[128] = "";
     size_t n = 0;
@@ -27,9 +28,11 @@ void hdrnn_emit_start(const char *impl, const hdrnn_opts *o, long params, size_t
         n += (size_t)snprintf(hidden + n, sizeof hidden - n, "%s%d", i ? "," : "",
                               o->hidden[i]);
     printf("{\"event\":\"start\",\"impl\":\"%s\",\"hidden\":[%s],\"params\":%ld,"
+           "\"inputs\":%d,\"classes\":%d,\"data_mode\":\"%s\","
            "\"train\":%zu,\"test\":%zu,\"epochs\":%d,\"batch\":%d,\"lr\":%s,"
            "\"seed\":%llu%s%s}\n",
-           impl, hidden, params, train, test, o->epochs, o->batch, lr,
+           impl, hidden, hdrnn_param_count(sizes, n_layers), sizes[0], sizes[n_layers],
+           o->stream ? "stream" : "memory", train, test, o->epochs, o->batch, lr,
            (unsigned long long)o->seed, extra ? "," : "", extra ? extra : "");
     fflush(stdout);
 }

@@ -10,10 +10,10 @@
 extern "C" {
 #endif
 
-/* extra: JSON members such as "\"compiler\":\"gcc 12\"" appended to the start event, or
- * NULL. */
-void hdrnn_emit_start(const char *impl, const hdrnn_opts *opts, long params, size_t train,
-                      size_t test, const char *extra);
+/* sizes: the layer sizes, inputs to classes (n_layers + 1); extra: JSON members such as
+ * "\"compiler\":\"gcc 12\"" appended to the start event, or NULL. */
+void hdrnn_emit_start(const char *impl, const hdrnn_opts *opts, const int *sizes,
+                      int n_layers, size_t train, size_t test, const char *extra);
 void hdrnn_emit_epoch(int epoch, size_t correct, size_t total, double train_s,
                       double eval_s);
 void hdrnn_emit_done(double seconds);

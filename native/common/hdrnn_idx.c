@@ -1,30 +1,53 @@
-#define _POSIX_C_SOURCE 200809L /* open flags, fdopen */
+#define _POSIX_C_SOURCE 200809L /* open flags, pread */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hdrnn_contract.h"
 #include "hdrnn_idx.h"
 
-#define IMAGES_MAGIC 0x00000803u /* unsigned byte, 3 dimensions */
-#define ROWS 28
-#define COLS 28
-#define PIXELS (ROWS * COLS)
-_Static_assert(PIXELS == HDRNN_INPUTS, "the contract's input width is an MNIST image");
 #define LABELS_MAGIC 0x00000801u /* unsigned byte, 1 dimension */
+#define MAX_DIMS 4               /* samples and up to 3 feature dimensions */
+#define SCAN_BYTES (64 * 1024)   /* what checking a float32 file holds at a time */
 
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Open path, read its header (header_len bytes) and check its magic; sets *size to the
- * file size and *count to the header's item count. NULL with err set on failure. */
-static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, uint32_t magic,
-                      const char *what, long long *size, uint32_t *count, hdrnn_error *err)
+/* IDX float32 is big endian: to native order in place. */
+static void f32_from_be(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++, p += 4) {
+        const uint32_t v = be32(p);
+        memcpy(p, &v, 4);
+    }
+}
+
+/* Read exactly n bytes at off; -1 on an error or a short read. */
+static int pread_all(int fd, void *buf, size_t n, long long off)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r, n -= (size_t)r, off += r;
+    }
+    return 0;
+}
+
+/* Open path (a regular file only) and read its first `want` header bytes (fewer if the
+ * file is shorter: *got says how many). -1 with err set. */
+static int open_idx(const char *path, uint8_t *header, size_t want, size_t *got,
+                    long long *size, hdrnn_error *err)
 {
     struct stat st;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer; only a regular file is read */
@@ -34,51 +57,22 @@ static FILE *open_idx(const char *path, uint8_t *header, size_t header_len, uint
             hdrnn_error_set(err, "%s: missing file", path);
         else
             hdrnn_error_set(err, "%s: cannot read: %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         hdrnn_error_set(err, "%s: not a regular file (a directory, device or pipe), not an "
                         "IDX file", path);
         close(fd);
-        return NULL;
-    }
-    FILE *f = fcntl(fd, F_SETFL, 0) == 0 ? fdopen(fd, "rb") : NULL;
-    if (!f) {
-        hdrnn_error_set(err, "%s: cannot read: %s", path, strerror(errno));
-        close(fd);
-        return NULL;
+        return -1;
     }
     *size = (long long)st.st_size;
-    if (*size < (long long)header_len || fread(header, 1, header_len, f) != header_len) {
-        hdrnn_error_set(err, "%s: truncated header (%lld bytes, need %zu)", path, *size,
-                        header_len);
-        fclose(f);
-        return NULL;
+    *got = *size < (long long)want ? (size_t)*size : want;
+    if (pread_all(fd, header, *got, 0)) {
+        hdrnn_error_set(err, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return -1;
     }
-    if (be32(header) != magic) {
-        hdrnn_error_set(err, "%s: wrong magic 0x%08x (%s need 0x%08x)", path, be32(header),
-                        what, magic);
-        fclose(f);
-        return NULL;
-    }
-    *count = be32(header + 4);
-    return f;
-}
-
-/* *out = the next count items of item bytes from f (one spare byte, so never 0 bytes). */
-static int read_items(FILE *f, const char *path, size_t count, size_t item, uint8_t **out,
-                      hdrnn_error *err)
-{
-    *out = malloc(count * item + 1);
-    if (!*out) {
-        hdrnn_error_set(err, "out of memory for %zu items of %s", count, path);
-        return HDRNN_EXIT_RESOURCE;
-    }
-    if (fread(*out, item, count, f) != count) {
-        hdrnn_error_set(err, "%s: read error", path);
-        return HDRNN_EXIT_DATA;
-    }
-    return HDRNN_OK;
+    return fd;
 }
 
 static int check_size(const char *path, long long size, long long header_len,
@@ -98,123 +92,297 @@ static int check_size(const char *path, long long size, long long header_len,
     return HDRNN_OK;
 }
 
-static int read_images(const char *path, size_t limit, uint8_t **out, size_t *count,
-                       size_t *full_count, hdrnn_error *err)
+/* The features header: magic 0x0000TTDD (TT 0x08 or 0x0D, DD 2..4 dimensions), the
+ * sample count, the feature dimensions. Sets s's layout and *n; fd open or -1. */
+static int open_features(hdrnn_split *s, const char *path, uint32_t *n, long long *size,
+                         hdrnn_error *err)
 {
-    uint8_t h[16];
-    long long size;
-    uint32_t n;
-    FILE *f = open_idx(path, h, sizeof h, IMAGES_MAGIC, "images", &size, &n, err);
-    if (!f)
+    uint8_t h[4 + 4 * MAX_DIMS];
+    size_t got;
+    int fd = open_idx(path, h, sizeof h, &got, size, err);
+    if (fd < 0)
         return HDRNN_EXIT_DATA;
-    const uint32_t rows = be32(h + 8), cols = be32(h + 12);
-    int rc;
-    if (rows != ROWS || cols != COLS) {
-        hdrnn_error_set(err, "%s: wrong dimensions %ux%u (need %dx%d)", path, rows, cols, ROWS,
-                        COLS);
-        rc = HDRNN_EXIT_DATA;
-    } else {
-        rc = check_size(path, size, 16, n, PIXELS, err);
-    }
-    if (rc == HDRNN_OK) { /* only the first `limit` images are read */
-        *full_count = n;
-        *count = (limit && limit < n) ? limit : n;
-        rc = read_items(f, path, *count, PIXELS, out, err);
-    }
-    fclose(f);
-    return rc;
-}
-
-/* All n labels of path (every one is checked, whatever the limit) into *out. */
-static int read_labels(const char *path, uint8_t **out, uint32_t *n, hdrnn_error *err)
-{
-    uint8_t h[8];
-    long long size;
-    FILE *f = open_idx(path, h, sizeof h, LABELS_MAGIC, "labels", &size, n, err);
-    if (!f)
+    s->fd = fd;
+    const uint32_t magic = got >= 4 ? be32(h) : 0;
+    const unsigned type = magic >> 8, dims = magic & 0xffu;
+    if (got < 8) {
+        hdrnn_error_set(err, "%s: truncated header (%lld bytes, need at least 8)", path,
+                        *size);
         return HDRNN_EXIT_DATA;
-    int rc = check_size(path, size, 8, *n, 1, err);
-    if (rc == HDRNN_OK)
-        rc = read_items(f, path, *n, 1, out, err);
-    fclose(f);
-    for (uint32_t i = 0; rc == HDRNN_OK && i < *n; i++) {
-        if ((*out)[i] >= HDRNN_CLASSES) {
-            hdrnn_error_set(err, "%s: label %u > %d at index %u", path, (*out)[i],
-                            HDRNN_CLASSES - 1, i);
-            rc = HDRNN_EXIT_DATA;
+    }
+    if ((type != HDRNN_DTYPE_U8 && type != HDRNN_DTYPE_F32) || dims < 2 || dims > MAX_DIMS) {
+        hdrnn_error_set(err, "%s: wrong magic 0x%08x (features need 0x000008DD, unsigned "
+                        "byte, or 0x00000dDD, float32, with DD 2 to %d dimensions)", path,
+                        magic, MAX_DIMS);
+        return HDRNN_EXIT_DATA;
+    }
+    const size_t header_len = 4 + 4 * (size_t)dims;
+    if (got < header_len) {
+        hdrnn_error_set(err, "%s: truncated header (%lld bytes, need %zu)", path, *size,
+                        header_len);
+        return HDRNN_EXIT_DATA;
+    }
+    long long width = 1;
+    for (unsigned d = 1; d < dims; d++) {
+        width *= be32(h + 4 + 4 * d);
+        if (width < 1 || width > HDRNN_MAX_LAYER_WIDTH) {
+            hdrnn_error_set(err, "%s: %s features per sample (need 1 to %d)", path,
+                            width < 1 ? "no" : "too many", HDRNN_MAX_LAYER_WIDTH);
+            return HDRNN_EXIT_DATA;
         }
     }
+    s->dtype = (hdrnn_dtype)type;
+    s->width = (int)width;
+    s->row_bytes = (size_t)width * (type == HDRNN_DTYPE_F32 ? 4 : 1);
+    s->offset = (long long)header_len;
+    *n = be32(h + 4);
+    return check_size(path, *size, (long long)header_len, *n, (long long)s->row_bytes, err);
+}
+
+/* float32 features: every value finite, checked in chunks over the whole file. */
+static int check_finite(const hdrnn_split *s, uint32_t n, hdrnn_error *err)
+{
+    uint8_t *buf = malloc(SCAN_BYTES);
+    if (!buf) {
+        hdrnn_error_set(err, "out of memory checking %s", s->path);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    const size_t total = (size_t)n * (size_t)s->width, per = SCAN_BYTES / 4;
+    int rc = HDRNN_OK;
+    for (size_t first = 0; rc == HDRNN_OK && first < total; first += per) {
+        const size_t m = total - first < per ? total - first : per;
+        if (pread_all(s->fd, buf, 4 * m, s->offset + 4 * (long long)first)) {
+            hdrnn_error_set(err, "%s: read error", s->path);
+            rc = HDRNN_EXIT_DATA;
+            break;
+        }
+        f32_from_be(buf, m);
+        for (size_t i = 0; i < m; i++) {
+            float v;
+            memcpy(&v, buf + 4 * i, 4);
+            if (!isfinite(v)) {
+                const size_t at = first + i;
+                hdrnn_error_set(err, "%s: %s at sample %zu, feature %zu (features must be "
+                                "finite)", s->path, isnan(v) ? "NaN" : "inf",
+                                at / (size_t)s->width, at % (size_t)s->width);
+                rc = HDRNN_EXIT_DATA;
+                break;
+            }
+        }
+    }
+    free(buf);
     return rc;
 }
 
-static int load_split(hdrnn_split *s, const char *dir, const char *images,
-                      const char *labels, size_t limit, hdrnn_error *err)
+/* The features of path: checked whole; the first *count (limit) samples read into memory
+ * unless stream. */
+static int load_features(hdrnn_split *s, const char *path, size_t limit, int stream,
+                         uint32_t *n_full, hdrnn_error *err)
 {
-    char ip[4096], lp[4096];
-    size_t n_img = 0, n_img_full = 0;
-    uint32_t n_lab_full = 0;
-    snprintf(ip, sizeof ip, "%s/%s", dir, images);
-    snprintf(lp, sizeof lp, "%s/%s", dir, labels);
-    int rc = read_images(ip, limit, &s->images, &n_img, &n_img_full, err);
-    if (rc != HDRNN_OK)
+    long long size;
+    s->fd = -1;
+    if (!(s->path = strdup(path))) {
+        hdrnn_error_set(err, "out of memory");
+        return HDRNN_EXIT_RESOURCE;
+    }
+    int rc = open_features(s, path, n_full, &size, err);
+    if (rc == HDRNN_OK && s->dtype == HDRNN_DTYPE_F32)
+        rc = check_finite(s, *n_full, err);
+    if (rc)
         return rc;
-    rc = read_labels(lp, &s->labels, &n_lab_full, err);
-    if (rc != HDRNN_OK)
-        return rc;
-    /* whole files are compared, before any limit */
-    if (n_lab_full != n_img_full) {
-        hdrnn_error_set(err, "%s: %u labels but %s has %zu images", lp, n_lab_full, ip,
-                        n_img_full);
+    s->count = (limit && limit < *n_full) ? limit : *n_full;
+    if (stream)
+        return HDRNN_OK; /* the file stays open for pread */
+    s->features = malloc(s->count * s->row_bytes + 1); /* one spare byte: never 0 bytes */
+    if (!s->features) {
+        hdrnn_error_set(err, "out of memory for %zu samples of %s", s->count, path);
+        return HDRNN_EXIT_RESOURCE;
+    }
+    if (pread_all(s->fd, s->features, s->count * s->row_bytes, s->offset)) {
+        hdrnn_error_set(err, "%s: read error", path);
         return HDRNN_EXIT_DATA;
     }
-    s->count = n_img;
-    s->width = PIXELS;
+    if (s->dtype == HDRNN_DTYPE_F32)
+        f32_from_be(s->features, s->count * (size_t)s->width);
+    close(s->fd);
+    s->fd = -1;
     return HDRNN_OK;
 }
 
-int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
-                       size_t test_limit, hdrnn_error *err)
+/* All n labels of path (every one is read, whatever the limit) into *out; *max their
+ * largest. */
+static int read_labels(const char *path, uint8_t **out, uint32_t *n, unsigned *max,
+                       hdrnn_error *err)
 {
+    uint8_t h[8];
+    size_t got;
+    long long size;
+    int fd = open_idx(path, h, sizeof h, &got, &size, err);
+    if (fd < 0)
+        return HDRNN_EXIT_DATA;
+    int rc = HDRNN_EXIT_DATA;
+    if (got < sizeof h)
+        hdrnn_error_set(err, "%s: truncated header (%lld bytes, need 8)", path, size);
+    else if (be32(h) != LABELS_MAGIC)
+        hdrnn_error_set(err, "%s: wrong magic 0x%08x (labels need 0x%08x)", path, be32(h),
+                        LABELS_MAGIC);
+    else
+        rc = check_size(path, size, 8, *n = be32(h + 4), 1, err);
+    if (rc == HDRNN_OK && !(*out = malloc((size_t)*n + 1))) {
+        hdrnn_error_set(err, "out of memory for %u labels of %s", *n, path);
+        rc = HDRNN_EXIT_RESOURCE;
+    }
+    if (rc == HDRNN_OK && pread_all(fd, *out, *n, 8)) {
+        hdrnn_error_set(err, "%s: read error", path);
+        rc = HDRNN_EXIT_DATA;
+    }
+    close(fd);
+    *max = 0;
+    for (uint32_t i = 0; rc == HDRNN_OK && i < *n; i++)
+        *max = (*out)[i] > *max ? (*out)[i] : *max;
+    return rc;
+}
+
+/* Labels must be below classes: the first one that is not, as an error. */
+static int check_labels(const uint8_t *labels, uint32_t n, int classes, const char *path,
+                        hdrnn_error *err)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (labels[i] >= classes) {
+            hdrnn_error_set(err, "%s: label %u at index %u outside the %d classes of "
+                            "--classes", path, labels[i], i, classes);
+            return HDRNN_EXIT_DATA;
+        }
+    return HDRNN_OK;
+}
+
+static int load_split(hdrnn_split *s, const char *dir, const char *features,
+                      const char *labels, size_t limit, int stream, int classes,
+                      unsigned *max_label, hdrnn_error *err)
+{
+    char fp[4096], lp[4096];
+    uint32_t n_feat = 0, n_lab = 0;
+    snprintf(fp, sizeof fp, "%s/%s", dir, features);
+    snprintf(lp, sizeof lp, "%s/%s", dir, labels);
+    int rc = load_features(s, fp, limit, stream, &n_feat, err);
+    if (rc == HDRNN_OK)
+        rc = read_labels(lp, &s->labels, &n_lab, max_label, err);
+    if (rc == HDRNN_OK && classes)
+        rc = check_labels(s->labels, n_lab, classes, lp, err);
+    /* whole files are compared, before any limit */
+    if (rc == HDRNN_OK && n_lab != n_feat) {
+        hdrnn_error_set(err, "%s: %u labels but %s has %u samples", lp, n_lab, fp, n_feat);
+        rc = HDRNN_EXIT_DATA;
+    }
+    return rc;
+}
+
+int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
+                       size_t test_limit, int classes, int stream, hdrnn_error *err)
+{
+    static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     struct stat st;
     memset(ds, 0, sizeof *ds);
+    ds->train.fd = ds->test.fd = -1;
+    ds->stream = stream;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         hdrnn_error_set(err, "%s: data directory not found", dir);
         return HDRNN_EXIT_DATA;
     }
-    int rc = load_split(&ds->train, dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                        train_limit, err);
+    unsigned max_train = 0, max_test = 0;
+    int rc = load_split(&ds->train, dir, names[0], names[1], train_limit, stream, classes,
+                        &max_train, err);
     if (rc == HDRNN_OK)
-        rc = load_split(&ds->test, dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-                        test_limit, err);
-    /* no samples: nothing to train on, and an accuracy of 0 / 0 */
-    if (rc == HDRNN_OK && (!ds->train.count || !ds->test.count)) {
-        hdrnn_error_set(err, "%s/%s: no samples", dir, ds->train.count ?
-                        "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
+        rc = load_split(&ds->test, dir, names[2], names[3], test_limit, stream, classes,
+                        &max_test, err);
+    const hdrnn_split *tr = &ds->train, *te = &ds->test;
+    if (rc == HDRNN_OK && (te->width != tr->width || te->dtype != tr->dtype)) {
+        hdrnn_error_set(err, "%s/%s: %d %s features per sample, but the training set has "
+                        "%d %s", dir, names[2], te->width,
+                        te->dtype == HDRNN_DTYPE_F32 ? "float32" : "uint8", tr->width,
+                        tr->dtype == HDRNN_DTYPE_F32 ? "float32" : "uint8");
         rc = HDRNN_EXIT_DATA;
+    }
+    /* no samples: nothing to train on, and an accuracy of 0 / 0 */
+    if (rc == HDRNN_OK && (!tr->count || !te->count)) {
+        hdrnn_error_set(err, "%s/%s: no samples", dir, names[tr->count ? 2 : 0]);
+        rc = HDRNN_EXIT_DATA;
+    }
+    if (rc == HDRNN_OK) {
+        const unsigned max = max_train > max_test ? max_train : max_test;
+        ds->classes = classes ? classes : (int)max + 1;
+        if (ds->classes < 2) {
+            hdrnn_error_set(err, "%s/%s: every label is 0: a classifier needs at least 2 "
+                            "classes (or --classes)", dir, names[1]);
+            rc = HDRNN_EXIT_DATA;
+        }
     }
     if (rc != HDRNN_OK)
         hdrnn_dataset_free(ds);
     return rc;
 }
 
-void hdrnn_dataset_free(hdrnn_dataset *ds)
+static void split_free(hdrnn_split *s)
 {
-    free(ds->train.images);
-    free(ds->train.labels);
-    free(ds->test.images);
-    free(ds->test.labels);
-    memset(ds, 0, sizeof *ds);
+    free(s->features);
+    free(s->labels);
+    free(s->path);
+    if (s->fd >= 0)
+        close(s->fd);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
 }
 
-void hdrnn_prefetch_images(const hdrnn_split *split, const uint32_t *idx, size_t count)
+void hdrnn_dataset_free(hdrnn_dataset *ds)
+{
+    split_free(&ds->train);
+    split_free(&ds->test);
+}
+
+int hdrnn_split_gather(const hdrnn_split *s, const uint32_t *idx, size_t first, size_t count,
+                       uint8_t *features, uint8_t *labels, hdrnn_split *out,
+                       hdrnn_error *err)
+{
+    const size_t row = s->row_bytes;
+    *out = *s;
+    out->features = features;
+    out->labels = labels;
+    out->count = count;
+    out->fd = -1;
+    int bad = 0;
+    if (!idx && s->features) {
+        memcpy(features, s->features + first * row, count * row);
+    } else if (!idx) { /* a contiguous range: one read */
+        bad = pread_all(s->fd, features, count * row, s->offset + (long long)(first * row));
+    } else {
+        for (size_t k = 0; k < count && !bad; k++)
+            bad = s->features ? (memcpy(features + k * row, s->features + idx[k] * row, row), 0)
+                              : pread_all(s->fd, features + k * row, row,
+                                          s->offset + (long long)idx[k] * (long long)row);
+    }
+    if (bad) {
+        hdrnn_error_set(err, "%s: read error (changed while training?)", s->path);
+        return HDRNN_EXIT_DATA;
+    }
+    if (!s->features && s->dtype == HDRNN_DTYPE_F32)
+        f32_from_be(features, count * (size_t)s->width);
+    for (size_t k = 0; k < count; k++)
+        labels[k] = s->labels[idx ? idx[k] : first + k];
+    return HDRNN_OK;
+}
+
+void hdrnn_prefetch_samples(const hdrnn_split *split, const uint32_t *idx, size_t count)
 {
 #if defined(__GNUC__)
-    const size_t width = (size_t)split->width;
+    if (!split->features)
+        return;
+    const size_t row = split->row_bytes;
     for (size_t k = 0; k < count; k++) {
-        const uint8_t *img = split->images + (size_t)idx[k] * width;
-        for (size_t off = 0; off < width; off += 64)
-            __builtin_prefetch(img + off, 0, 2);
-        __builtin_prefetch(img + width - 1, 0, 2);
+        const uint8_t *p = split->features + (size_t)idx[k] * row;
+        for (size_t off = 0; off < row; off += 64)
+            __builtin_prefetch(p + off, 0, 2);
+        __builtin_prefetch(p + row - 1, 0, 2);
     }
 #else
     (void)split, (void)idx, (void)count;

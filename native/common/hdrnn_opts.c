@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hdrnn_idx.h"
 #include "hdrnn_opts.h"
 
 static int parse_long(const char *name, const char *text, long min, long max, long *out,
@@ -58,17 +59,17 @@ static int parse_hidden(hdrnn_opts *o, const char *text, hdrnn_error *err)
 }
 
 /* The options that take a value; --threads only where the trainer has threads. */
-static int takes_value(const char *name, int allow_threads)
+static int takes_value(const char *name, int allow)
 {
     static const char *const names[] = {"--data", "--hidden", "--epochs", "--batch",
                                         "--lr", "--seed", "--train-limit", "--test-limit",
                                         "--weights-out", "--weights-in", "--first-epoch",
                                         "--checkpoint", "--checkpoint-every",
-                                        "--resume-from"};
+                                        "--resume-from", "--classes", "--data-mode"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (!strcmp(name, names[k]))
             return 1;
-    return allow_threads && !strcmp(name, "--threads");
+    return (allow & HDRNN_ALLOW_THREADS) && !strcmp(name, "--threads");
 }
 
 /* Splits "--name=value" or takes the next argument as the value. */
@@ -84,7 +85,7 @@ static const char *value_of(int argc, char *const *argv, int *i, const char *arg
     return argv[++*i];
 }
 
-int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threads,
+int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow,
                      hdrnn_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -114,7 +115,7 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
             o->quiet = 1;
             continue;
         }
-        if (!takes_value(name, allow_threads)) {
+        if (!takes_value(name, allow)) {
             hdrnn_error_set(err, "unrecognized argument: %s", arg);
             return HDRNN_EXIT_USAGE;
         }
@@ -140,6 +141,21 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
                 o->checkpoint = val;
             else
                 o->resume_from = val;
+        } else if (!strcmp(name, "--data-mode")) {
+            if (strcmp(val, "memory") && strcmp(val, "stream")) {
+                hdrnn_error_set(err, "--data-mode %s: expected memory or stream", val);
+                return HDRNN_EXIT_USAGE;
+            }
+            o->stream = !strcmp(val, "stream");
+            if (o->stream && !(allow & HDRNN_ALLOW_STREAM)) {
+                hdrnn_error_set(err, "--data-mode stream: this trainer holds the data in "
+                                "memory (hdrnn-c and hdrnn-eigen stream)");
+                return HDRNN_EXIT_USAGE;
+            }
+        } else if (!strcmp(name, "--classes")) {
+            if (parse_long(name, val, 2, HDRNN_MAX_CLASSES, &v, err))
+                return HDRNN_EXIT_USAGE;
+            o->classes = (int)v;
         } else if (!strcmp(name, "--hidden")) {
             if (parse_hidden(o, val, err))
                 return HDRNN_EXIT_USAGE;
@@ -211,13 +227,14 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow_threa
     return HDRNN_OK;
 }
 
-void hdrnn_opts_usage(const char *prog, int allow_threads)
+void hdrnn_opts_usage(const char *prog, int allow)
 {
     printf("usage: %s --data DIR [--hidden 30 | --hidden 128,16] [--epochs 30] [--batch 10]\n"
            "          [--lr 3.0] [--seed 1] [--train-limit N] [--test-limit N]\n"
+           "          [--classes C] [--data-mode memory|stream]\n"
            "          [--weights-out FILE] [--weights-in FILE] [--first-epoch K]\n"
            "          [--checkpoint FILE] [--checkpoint-every N] [--resume-from FILE]\n"
            "          [--quiet]%s\n"
            "Train the HDR-NN (see docs/contract.md); JSON lines on stdout.\n",
-           prog, allow_threads ? " [--threads N]" : "");
+           prog, (allow & HDRNN_ALLOW_THREADS) ? " [--threads N]" : "");
 }

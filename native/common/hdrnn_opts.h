@@ -29,16 +29,22 @@ typedef struct hdrnn_opts {
     const char *checkpoint; /* written every epoch (and every checkpoint_every batches) */
     int checkpoint_every;   /* 0: at epoch ends only */
     const char *resume_from; /* a checkpoint of this same run to continue from */
+    int classes;            /* 0: from the labels */
+    int stream;             /* --data-mode stream: features read per batch, not held */
     int quiet;
-    int threads; /* only where allow_threads; else 1 */
+    int threads; /* only with HDRNN_ALLOW_THREADS; else 1 */
     int help;
 } hdrnn_opts;
 
+/* What a trainer supports beyond the common options (bits of `allow`). */
+#define HDRNN_ALLOW_THREADS 1 /* --threads N */
+#define HDRNN_ALLOW_STREAM 2  /* --data-mode stream */
+
 /* Parse argv into opts (defaults: the thesis' settings). Returns HDRNN_OK or
- * HDRNN_EXIT_USAGE with err set. allow_threads accepts --threads N. */
-int hdrnn_opts_parse(hdrnn_opts *opts, int argc, char *const *argv, int allow_threads,
+ * HDRNN_EXIT_USAGE with err set. */
+int hdrnn_opts_parse(hdrnn_opts *opts, int argc, char *const *argv, int allow,
                      hdrnn_error *err);
-void hdrnn_opts_usage(const char *prog, int allow_threads);
+void hdrnn_opts_usage(const char *prog, int allow);
 
 #ifdef __cplusplus
 }

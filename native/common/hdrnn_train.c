@@ -11,25 +11,26 @@
 #include "hdrnn_train.h"
 
 int hdrnn_run_start(hdrnn_run *run, const char *prog, int argc, char *const *argv,
-                    int allow_threads, hdrnn_error *err)
+                    int allow, hdrnn_error *err)
 {
     memset(run, 0, sizeof *run);
+    run->data.train.fd = run->data.test.fd = -1;
     run->t_start = hdrnn_now();
-    int rc = hdrnn_opts_parse(&run->opts, argc, argv, allow_threads, err);
+    int rc = hdrnn_opts_parse(&run->opts, argc, argv, allow, err);
     if (rc)
         return rc;
     if (run->opts.help) {
-        hdrnn_opts_usage(prog, allow_threads);
+        hdrnn_opts_usage(prog, allow);
         return HDRNN_OK;
     }
     run->fpu = hdrnn_fpu_flush_denormals();
     rc = hdrnn_dataset_load(&run->data, run->opts.data, run->opts.train_limit,
-                            run->opts.test_limit, err);
+                            run->opts.test_limit, run->opts.classes, run->opts.stream, err);
     if (rc)
         return rc;
     const hdrnn_split *train = &run->data.train;
     run->n_layers = hdrnn_layer_sizes(run->opts.hidden, run->opts.n_hidden, train->width,
-                                      HDRNN_CLASSES, run->sizes);
+                                      run->data.classes, run->sizes);
     /* a batch larger than the training set is the whole set: no buffers for more */
     run->max_batch = (size_t)run->opts.batch < train->count ? run->opts.batch
                      : train->count ? (int)train->count : 1;
@@ -41,14 +42,31 @@ int hdrnn_run_start(hdrnn_run *run, const char *prog, int argc, char *const *arg
     for (size_t i = 0; i < train->count; i++)
         run->order[i] = (uint32_t)i;
     hdrnn_rng_init(&run->shuffle, run->opts.seed + 1);
+    if (run->opts.stream) {
+        const size_t rows = (size_t)run->max_batch > HDRNN_EVAL_CHUNK ? (size_t)run->max_batch
+                                                                      : HDRNN_EVAL_CHUNK;
+        run->chunk_features = malloc(rows * train->row_bytes);
+        run->chunk_labels = malloc(rows);
+        run->iota = malloc(sizeof *run->iota * (size_t)run->max_batch);
+        if (!run->chunk_features || !run->chunk_labels || !run->iota) {
+            hdrnn_error_set(err, "out of memory for the stream buffers");
+            return HDRNN_EXIT_RESOURCE;
+        }
+        for (int i = 0; i < run->max_batch; i++)
+            run->iota[i] = (uint32_t)i;
+    }
     return HDRNN_OK;
 }
 
 void hdrnn_run_free(hdrnn_run *run)
 {
     free(run->order);
+    free(run->chunk_features);
+    free(run->chunk_labels);
+    free(run->iota);
     hdrnn_dataset_free(&run->data);
-    run->order = NULL;
+    run->order = run->iota = NULL;
+    run->chunk_features = run->chunk_labels = NULL;
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -72,11 +90,21 @@ static int train_epoch(hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
     for (size_t s = first * batch; s < train->count; s += batch) {
         const size_t count = min_size(batch, train->count - s);
         const size_t next = s + count; /* the next batch, fetched while this one runs */
-        if (next < train->count)
-            hdrnn_prefetch_images(train, run->order + next, min_size(batch, train->count - next));
-        int rc = k->train_batch(k->ctx, train, run->order + s, (int)count, run->opts.lr, err);
-        if (rc)
-            return rc;
+        int rc;
+        if (run->opts.stream) { /* this batch's samples read from the file */
+            hdrnn_split b;
+            if ((rc = hdrnn_split_gather(train, run->order + s, 0, count, run->chunk_features,
+                                         run->chunk_labels, &b, err)) ||
+                (rc = k->train_batch(k->ctx, &b, run->iota, (int)count, run->opts.lr, err)))
+                return rc;
+        } else {
+            if (next < train->count)
+                hdrnn_prefetch_samples(train, run->order + next,
+                                       min_size(batch, train->count - next));
+            if ((rc = k->train_batch(k->ctx, train, run->order + s, (int)count, run->opts.lr,
+                                     err)))
+                return rc;
+        }
         const size_t done = s / batch + 1;
         if (every && done % every == 0 && next < train->count &&
             (rc = write_checkpoint(run, impl, k, epoch, done, err)))
@@ -91,9 +119,18 @@ static int evaluate(const hdrnn_run *run, const hdrnn_kernels *k, size_t *correc
     const hdrnn_split *test = &run->data.test;
     *correct = 0;
     for (size_t s = 0; s < test->count; s += HDRNN_EVAL_CHUNK) {
+        const size_t n = min_size(HDRNN_EVAL_CHUNK, test->count - s);
         size_t hits = 0;
-        int rc = k->evaluate(k->ctx, test, s, min_size(HDRNN_EVAL_CHUNK, test->count - s),
-                             &hits, err);
+        int rc;
+        if (run->opts.stream) {
+            hdrnn_split c;
+            rc = hdrnn_split_gather(test, NULL, s, n, run->chunk_features, run->chunk_labels,
+                                    &c, err);
+            if (rc == HDRNN_OK)
+                rc = k->evaluate(k->ctx, &c, 0, n, &hits, err);
+        } else {
+            rc = k->evaluate(k->ctx, test, s, n, &hits, err);
+        }
         if (rc)
             return rc;
         *correct += hits;
@@ -280,7 +317,7 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
     char info[1024];
     snprintf(info, sizeof info, "%s,\"denormals\":\"%s\"%s%s", hdrnn_build_info(), run->fpu,
              extra ? "," : "", extra ? extra : "");
-    hdrnn_emit_start(impl, &run->opts, hdrnn_param_count(run->sizes, run->n_layers),
+    hdrnn_emit_start(impl, &run->opts, run->sizes, run->n_layers,
                      run->data.train.count, run->data.test.count, info);
     /* with --resume-from, --epochs is the whole run's, as when it started */
     const int last = run->opts.resume_from ? run->opts.epochs

@@ -41,14 +41,19 @@ typedef struct hdrnn_run {
     int n_layers;                   /* weight layers */
     int max_batch;                  /* the largest count train_batch is given */
     uint32_t *order;                /* [train.count], the persistent sample order */
+    /* stream mode: a batch or evaluation chunk read from the files, handed to the
+     * kernels as an in-memory split with the indices iota */
+    uint8_t *chunk_features;        /* [max(max_batch, HDRNN_EVAL_CHUNK)][row_bytes] */
+    uint8_t *chunk_labels;
+    uint32_t *iota;                 /* 0, 1, ... max_batch - 1 */
     hdrnn_rng shuffle;              /* the contract's shuffle stream, seed + 1 */
 } hdrnn_run;
 
 /* Parse argv (with --help: usage printed, opts.help set, nothing loaded), set the FPU up,
- * load the data and make the identity order. HDRNN_OK or an exit code with err set;
- * hdrnn_run_free in every case. */
+ * load the data and make the identity order. allow: HDRNN_ALLOW_* bits. HDRNN_OK or an
+ * exit code with err set; hdrnn_run_free in every case. */
 int hdrnn_run_start(hdrnn_run *run, const char *prog, int argc, char *const *argv,
-                    int allow_threads, hdrnn_error *err);
+                    int allow, hdrnn_error *err);
 
 /* --weights-in, the shuffles of the epochs before --first-epoch, the start event (build
  * info, then extra: JSON members or NULL), every epoch (shuffle, batches, evaluation,

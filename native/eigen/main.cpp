@@ -22,6 +22,7 @@ using Weights = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 constexpr Eigen::Index kGemvColumns = 16;  // batches up to this wide: one GEMV per row
 using Images = Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>>;
+using Features = Eigen::Map<const Matrix>;  // float32 samples, one per column
 
 Matrix sigmoid(const Matrix &z)
 {
@@ -114,17 +115,22 @@ class Network {
     }
 
   private:
-    // The chosen uint8 samples as float columns in [0, 1] (idx[k], or first + k without
-    // idx); their labels into labels_.
+    // The chosen samples as float columns (idx[k], or first + k without idx): uint8
+    // images scaled into [0, 1], float32 features as they are; their labels into labels_.
     Matrix gather(const hdrnn_split &data, const std::uint32_t *idx, std::size_t first,
                   int count)
     {
-        const Images images(data.images, data.width, static_cast<Eigen::Index>(data.count));
+        const auto n = static_cast<Eigen::Index>(data.count);
+        const Images images(data.features, data.width, n);
+        const Features features(reinterpret_cast<const float *>(data.features), data.width, n);
         Matrix x(data.width, count);
         labels_ = Eigen::VectorXi(count);
         for (int k = 0; k < count; ++k) {
             const Eigen::Index s = idx ? idx[k] : static_cast<Eigen::Index>(first + k);
-            x.col(k) = images.col(s).cast<Scalar>() / Scalar(255);
+            if (data.dtype == HDRNN_DTYPE_U8)
+                x.col(k) = images.col(s).cast<Scalar>() / Scalar(255);
+            else
+                x.col(k) = features.col(s);
             labels_[k] = data.labels[s];
         }
         return x;
@@ -172,5 +178,5 @@ void run(hdrnn_run &run)
 
 int main(int argc, char **argv)
 {
-    return hdrnn::trainer_main(kProg, argc, argv, 0, run);
+    return hdrnn::trainer_main(kProg, argc, argv, HDRNN_ALLOW_STREAM, run);
 }

@@ -1,7 +1,7 @@
 /* libFuzzer harness for the C IDX reader (make fuzz). The input becomes one of the four
  * files of a data directory (chosen by its first byte; the other three are small valid
  * files), then hdrnn_dataset_load reads the directory with a limit taken from the second
- * byte. Whatever the bytes, the loader must return HDRNN_OK or an error, never crash,
+ * byte (its bit 2: stream mode). Whatever the bytes, the loader must return HDRNN_OK or an error, never crash,
  * leak or read out of bounds (ASan, UBSan). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -56,10 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     put(names[which], size > 2 ? data + 2 : data, size > 2 ? size - 2 : 0);
     hdrnn_dataset ds;
     hdrnn_error err;
-    if (hdrnn_dataset_load(&ds, dir, limit, limit, &err) == HDRNN_OK) {
+    if (hdrnn_dataset_load(&ds, dir, limit, limit, 0, size > 1 && data[1] & 4, &err) == HDRNN_OK) {
         volatile uint8_t sum = 0; /* touch every byte the loader says it holds */
-        for (size_t i = 0; i < ds.train.count * (size_t)ds.train.width; i++)
-            sum += ds.train.images[i];
+        for (size_t i = 0; ds.train.features && i < ds.train.count * ds.train.row_bytes; i++)
+            sum += ds.train.features[i];
         for (size_t i = 0; i < ds.test.count; i++)
             sum += ds.test.labels[i];
         (void)sum;

@@ -37,6 +37,13 @@ Tensor u8_tensor(std::uint8_t *data, long rows, long cols = 0)
                 : at::from_blob(data, {rows}, at::kByte);
 }
 
+// The features of a split, [rows, width], without copying: uint8 images or float32.
+Tensor features_tensor(const hdrnn_split &s, long rows)
+{
+    return at::from_blob(s.features, {rows, s.width},
+                         s.dtype == HDRNN_DTYPE_U8 ? at::kByte : at::kFloat);
+}
+
 // The per-batch buffers seen with `rows` rows: the full batch, or the last, shorter one.
 // Views are made once, not per batch: creating a view is itself a dispatched call.
 struct BatchViews {
@@ -48,13 +55,13 @@ struct Net {
     std::vector<Tensor> w, w_t, b;  // w[l] [n_{l+1}, n_l], w_t[l] = w[l]^T, b[l] [n_{l+1}]
     BatchViews full;                // the buffers themselves
     BatchViews last;                // views of them for a shorter last batch
-    Tensor images, onehot;          // the training set [T, inputs] uint8 (no copy), [T, classes]
+    Tensor images, onehot;          // the training set [T, inputs] uint8 or float (no copy), [T, classes]
 
     Net(const std::vector<int> &sizes, std::uint64_t seed, long batch, const hdrnn_split &train)
     {
         const int n = static_cast<int>(sizes.size()) - 1;
         const long count = static_cast<long>(train.count), classes = sizes[n];
-        images = u8_tensor(train.images, count, train.width);
+        images = features_tensor(train, count);
         onehot = at::eye(classes).index_select(0, u8_tensor(train.labels, count).to(at::kLong));
         std::vector<std::vector<float>> wv(n), bv(n);
         std::vector<float *> wp, bp;
@@ -71,7 +78,7 @@ struct Net {
             b.push_back(at::from_blob(bv[l].data(), {sizes[l + 1]}).clone());
         }
         full.idx = at::empty({batch}, at::kLong);
-        full.pixels = at::empty({batch, sizes[0]}, at::kByte);
+        full.pixels = at::empty({batch, sizes[0]}, images.scalar_type());
         full.target = at::empty({batch, classes});
         full.ones = at::ones({batch});
         for (int l = 0; l <= n; ++l) {
@@ -114,8 +121,8 @@ struct Net {
     {
         const long s = static_cast<long>(first), e = static_cast<long>(first + count);
         const Tensor labels = u8_tensor(test.labels, static_cast<long>(test.count));
-        Tensor a = u8_tensor(test.images, static_cast<long>(test.count), test.width)
-                       .slice(0, s, e).to(at::kFloat).div_(255.0);
+        Tensor a = features_tensor(test, static_cast<long>(test.count)).slice(0, s, e);
+        a = test.dtype == HDRNN_DTYPE_U8 ? a.to(at::kFloat).div_(255.0) : a.clone();
         for (std::size_t l = 0; l < w.size(); ++l)
             a = at::sigmoid(at::addmm(b[l], a, w_t[l]));
         // argmax returns the first maximal index: the contract's lowest index on ties
@@ -133,7 +140,9 @@ struct Net {
     {
         const std::size_t L = w.size();
         at::index_select_out(v.pixels, images, 0, v.idx);
-        v.act[0].copy_(v.pixels).div_(255.0);  // (float)p / 255.0f (div_out would copy)
+        v.act[0].copy_(v.pixels);
+        if (images.scalar_type() == at::kByte)
+            v.act[0].div_(255.0);  // (float)p / 255.0f (div_out would copy)
         for (std::size_t l = 0; l < L; ++l) {
             at::addmm_out(v.act[l + 1], b[l], v.act[l], w_t[l]);  // z = b + a W^T
             at::sigmoid_(v.act[l + 1]);
@@ -171,5 +180,5 @@ int main(int argc, char **argv)
 {
     // LibTorch reports failures (allocation included) as c10::Error, a std::exception:
     // trainer_main turns it into one line and exit 4.
-    return hdrnn::trainer_main(kProg, argc, argv, 1, run);
+    return hdrnn::trainer_main(kProg, argc, argv, HDRNN_ALLOW_THREADS, run);
 }

@@ -9,7 +9,8 @@ from typing import Iterable, Sequence
 
 from .errors import UsageError
 
-# MNIST's shape: the input width and class count of the thesis' network.
+# MNIST's shape: the input width and class count of the thesis' network (other data sets
+# bring their own: idx.Dataset.inputs and .classes).
 INPUTS = 784
 CLASSES = 10
 
@@ -28,8 +29,8 @@ DEFAULTS = {"hidden": [30], "epochs": 30, "batch": 10, "lr": 3.0, "seed": 1}
 EVAL_CHUNK = 1000
 
 # Members of the start event that describe the run; the others describe the build.
-START_RUN_KEYS = frozenset({"event", "impl", "hidden", "params", "train", "test", "epochs",
-                            "batch", "lr", "seed"})
+START_RUN_KEYS = frozenset({"event", "impl", "hidden", "params", "inputs", "classes",
+                            "data_mode", "train", "test", "epochs", "batch", "lr", "seed"})
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -65,6 +66,13 @@ def layer_sizes(hidden: Sequence[int], inputs: int = INPUTS,
 def network_label(hidden: Sequence[int], inputs: int = INPUTS, classes: int = CLASSES) -> str:
     """The network as the thesis names it: [30] -> '784-30-10'."""
     return hidden_tag(layer_sizes(hidden, inputs, classes))
+
+
+def network_of(record: dict) -> str:
+    """The label of a run record's network: its hidden sizes on its data's shape (runs
+    recorded before own data sets had the thesis' MNIST shape)."""
+    return network_label(record.get("hidden") or [0], record.get("inputs") or INPUTS,
+                         record.get("classes") or CLASSES)
 
 
 def param_count(hidden: Sequence[int], inputs: int = INPUTS, classes: int = CLASSES) -> int:

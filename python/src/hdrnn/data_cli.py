@@ -1,4 +1,4 @@
-"""hdrnn-data: fetch, convert, verify and locate the data sets."""
+"""hdrnn-data: fetch, convert, import, verify and locate the data sets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import contract, datasets, idx
+from . import contract, datasets, idx, importer
 from .cliutil import add_version, OneLineParser, run_main
+from .errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,25 +24,63 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="fetch again even if cached")
     v = sub.add_parser("verify", help="check the four IDX files of a directory")
     v.add_argument("dir", type=Path)
+    v.add_argument("--classes", type=int, help="check every label against this class count")
     pa = sub.add_parser("path", help="print the cache directory of a data set")
     pa.add_argument("name", choices=datasets.NAMES)
+    i = sub.add_parser("import", help="your own features and labels (CSV or .npy) as a "
+                       "data set the trainers read; prints its directory")
+    i.add_argument("dest", type=Path, help="the new data set's directory")
+    i.add_argument("--train", type=Path, required=True,
+                   help="CSV (one column the label) or .npy features [n, ...]")
+    i.add_argument("--train-labels", type=Path, help="the .npy labels of --train")
+    i.add_argument("--test", type=Path, help="the test samples (default: a share of --train)")
+    i.add_argument("--test-labels", type=Path, help="the .npy labels of --test")
+    i.add_argument("--test-share", type=float, default=0.2,
+                   help="without --test: the stratified share kept for testing (0.2)")
+    i.add_argument("--seed", type=int, default=1, help="the split's shuffle seed (1)")
+    i.add_argument("--label-column", type=int, default=-1,
+                   help="CSV: the label's column, from 0 (default -1: the last)")
+    i.add_argument("--classes", type=int, help="the class count (default: largest label + 1)")
+    kind = i.add_mutually_exclusive_group()
+    kind.add_argument("--uint8", action="store_true", help="features are image bytes 0 to "
+                      "255: stored as uint8, scaled by 1/255 in the trainers")
+    kind.add_argument("--standardize", action="store_true", help="subtract the training "
+                      "set's mean and divide by its deviation, per feature (recorded in "
+                      "import.json)")
+    i.add_argument("--force", action="store_true", help="replace dest if it exists")
     return p
 
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    if args.cmd == "get":
+    if args.cmd == "import":
+        if not 0 < args.test_share < 1:
+            raise UsageError(f"--test-share {args.test_share}: must be between 0 and 1")
+        if args.classes is not None and not 2 <= args.classes <= idx.MAX_CLASSES:
+            raise UsageError(f"--classes {args.classes}: must be an integer in "
+                             f"[2, {idx.MAX_CLASSES}]")
+        if not 0 <= args.seed < contract.MAX_SEED:
+            raise UsageError(f"--seed {args.seed}: must be in [0, 2^63)")
+        opts = importer.Options(args.train, args.train_labels, args.test, args.test_labels,
+                                args.test_share, args.label_column, args.classes, args.uint8,
+                                args.standardize, args.seed)
+        print(importer.run(opts, args.dest, args.force))
+    elif args.cmd == "get":
         print(datasets.get(args.name, args.tarball, args.force))
     elif args.cmd == "path":
         print(datasets.path_of(args.name))
     else:
-        d = idx.load(args.dir)
+        if args.classes is not None and not 2 <= args.classes <= idx.MAX_CLASSES:
+            raise UsageError(f"--classes {args.classes}: must be an integer in "
+                             f"[2, {idx.MAX_CLASSES}]")
+        d = idx.load(args.dir, classes=args.classes)
         sums = datasets.verify_manifest(args.dir)
-        per_class = np.bincount(d.train.labels, minlength=contract.CLASSES).tolist()
+        per_class = np.bincount(d.train.labels, minlength=d.classes).tolist()
         recorded = (f"match {datasets.MANIFEST}" if sums["manifest"]
                     else f"not recorded (no {datasets.MANIFEST})")
         print(f"{args.dir}: ok, train {len(d.train.labels)}, test {len(d.test.labels)}, "
-              f"train labels per digit {per_class}, checksums {recorded}")
+              f"{d.inputs} {d.train.features.dtype} features, {d.classes} classes, "
+              f"train labels per class {per_class}, checksums {recorded}")
     return 0
 
 

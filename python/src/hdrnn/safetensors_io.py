@@ -57,8 +57,11 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The float32 tensors and the string metadata of a safetensors file."""
-    path = Path(path)
-    blob = read_file(path, "a safetensors file")
+    return parse(read_file(Path(path), "a safetensors file"), path)
+
+
+def parse(blob: bytes, path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """read() on the bytes of path, already read."""
     try:
         (n,) = struct.unpack_from("<Q", blob)
         if n > MAX_HEADER or 8 + n > len(blob):

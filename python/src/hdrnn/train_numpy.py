@@ -39,9 +39,15 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         return sigmoid_inplace(z.copy())
 
 
-def scale(images_u8: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """(float)p / 255.0f: the uint8 pixels cast to float32, then divided in float32."""
-    return np.divide(images_u8, PIXEL_MAX, out=out, dtype=F32)
+def scale(features: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The network's inputs: uint8 pixels as (float)p / 255.0f (cast to float32, then
+    divided in float32); float32 features as they are."""
+    if features.dtype == np.uint8:
+        return np.divide(features, PIXEL_MAX, out=out, dtype=F32)
+    if out is None:
+        return features.astype(F32)
+    np.copyto(out, features)
+    return out
 
 
 class MatrixNet:
@@ -49,7 +55,7 @@ class MatrixNet:
         self.wt = [np.ascontiguousarray(w.T) for w, _ in params]
         self.b = [b.copy() for _, b in params]
         self.grad = [np.empty_like(wt) for wt in self.wt]  # a fresh one would be an mmap
-        self.eye = np.eye(contract.CLASSES, dtype=F32)
+        self.eye = np.eye(len(self.b[-1]), dtype=F32)  # one-hot rows of the classes
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         acts = [x]
@@ -59,9 +65,9 @@ class MatrixNet:
             acts.append(sigmoid_inplace(z))
         return acts
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
+    def predict(self, features: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            return self.forward(scale(images))[-1]
+            return self.forward(scale(features))[-1]
 
     def train_batch(self, x: np.ndarray, labels: np.ndarray, lr: float) -> None:
         acts = self.forward(x)
@@ -84,10 +90,10 @@ class MatrixNet:
             grad_b *= step
             self.b[layer] -= grad_b
 
-    def train_epoch(self, images, labels, order, batch, lr) -> None:
+    def train_epoch(self, features, labels, order, batch, lr) -> None:
         batch = min(batch, len(order))  # a batch larger than the set is the whole set
-        pixels = np.empty((batch, images.shape[1]), dtype=images.dtype)
-        x = np.empty((batch, images.shape[1]), dtype=F32)
+        pixels = np.empty((batch, features.shape[1]), dtype=features.dtype)
+        x = np.empty((batch, features.shape[1]), dtype=F32)
         # np.take with out= casts indices safely only to the native index type (int32 on
         # 32-bit ARM, where an int64 order is refused): convert once per epoch
         order = order.astype(np.intp, copy=False)
@@ -95,7 +101,7 @@ class MatrixNet:
             for s in range(0, len(order), batch):
                 sel = order[s:s + batch]
                 n = len(sel)
-                np.take(images, sel, axis=0, out=pixels[:n])
+                np.take(features, sel, axis=0, out=pixels[:n])
                 scale(pixels[:n], out=x[:n])
                 self.train_batch(x[:n], labels[sel], lr)
 

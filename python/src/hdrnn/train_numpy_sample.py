@@ -20,8 +20,8 @@ class SampleNet:
         self.weights = [w.copy() for w, _ in params]
         self.biases = [b.reshape(-1, 1).copy() for _, b in params]
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        a = scale(images).T
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        a = scale(features).T
         for w, b in zip(self.weights, self.biases):
             a = sigmoid(w @ a + b)
         return a.T
@@ -46,11 +46,11 @@ class SampleNet:
             nabla_w[-layer] = delta @ activations[-layer - 1].T
         return nabla_b, nabla_w
 
-    def update_mini_batch(self, images, labels, lr: float) -> None:
+    def update_mini_batch(self, features, labels, lr: float) -> None:
         nabla_b = [np.zeros_like(b) for b in self.biases]
         nabla_w = [np.zeros_like(w) for w in self.weights]
-        for img, label in zip(images, labels):
-            x = scale(img).reshape(-1, 1)
+        for row, label in zip(features, labels):
+            x = scale(row).reshape(-1, 1)
             dnb, dnw = self.backprop(x, int(label))
             nabla_b = [nb + d for nb, d in zip(nabla_b, dnb)]
             nabla_w = [nw + d for nw, d in zip(nabla_w, dnw)]
@@ -58,10 +58,10 @@ class SampleNet:
         self.weights = [w - step * nw for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
 
-    def train_epoch(self, images, labels, order, batch, lr) -> None:
+    def train_epoch(self, features, labels, order, batch, lr) -> None:
         for s in range(0, len(order), batch):
             sel = order[s:s + batch]
-            self.update_mini_batch(images[sel], labels[sel], lr)
+            self.update_mini_batch(features[sel], labels[sel], lr)
 
     def tensors(self):
         return contract.tensors_of([(w, b.reshape(-1)) for w, b in zip(self.weights,

@@ -39,22 +39,24 @@ class TorchNet:
             layers += [lin, torch.nn.Sigmoid()]
         self.model = torch.nn.Sequential(*layers)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=args.lr)
-        self.eye = torch.eye(contract.CLASSES)
+        self.eye = torch.eye(len(params[-1][1]))  # one-hot rows of the classes
 
-    def _x(self, images_u8):
-        # index the uint8 set per batch; only the batch becomes float
-        return self.torch.from_numpy(images_u8).float() / 255.0
+    def _x(self, rows):
+        """The inputs of a batch: uint8 pixels / 255 (only the batch becomes float),
+        float32 features as they are."""
+        x = rows.float()
+        return x / 255.0 if rows.dtype == self.torch.uint8 else x
 
-    def train_epoch(self, images, labels, order, batch, lr) -> None:
+    def train_epoch(self, features, labels, order, batch, lr) -> None:
         torch = self.torch
         with warnings.catch_warnings():        # the set is read-only and only read here
             warnings.simplefilter("ignore", UserWarning)
-            imgs = torch.from_numpy(images)    # [T, inputs] uint8, no copy
+            rows = torch.from_numpy(features)  # [T, inputs] uint8 or float32, no copy
         labs = torch.from_numpy(labels.astype(np.int64))
         idx = torch.from_numpy(order)
         for s in range(0, len(order), batch):
             sel = idx[s:s + batch]
-            x = imgs.index_select(0, sel).float() / 255.0
+            x = self._x(rows.index_select(0, sel))
             y = self.eye.index_select(0, labs.index_select(0, sel))
             a = self.model(x)
             loss = 0.5 * ((a - y) ** 2).sum()  # summed over the batch, as the contract
@@ -64,9 +66,10 @@ class TorchNet:
                 g["lr"] = lr / len(sel)
             self.opt.step()
 
-    def predict(self, images):
-        with self.torch.no_grad():
-            return self.model(self._x(images)).numpy()
+    def predict(self, features):
+        with self.torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # read-only, only read
+            return self.model(self._x(self.torch.from_numpy(features))).numpy()
 
     def tensors(self):
         lin = [m for m in self.model if isinstance(m, self.torch.nn.Linear)]

@@ -18,10 +18,10 @@ from .errors import UsageError
 
 
 class Model(Protocol):
-    def train_epoch(self, images: np.ndarray, labels: np.ndarray, order: np.ndarray,
+    def train_epoch(self, features: np.ndarray, labels: np.ndarray, order: np.ndarray,
                     batch: int, lr: float) -> None: ...
 
-    def predict(self, images: np.ndarray) -> np.ndarray: ...
+    def predict(self, features: np.ndarray) -> np.ndarray: ...
 
     def tensors(self) -> dict[str, np.ndarray]: ...
 
@@ -34,7 +34,11 @@ def _positive_int(name: str, value: int | None) -> None:
 def build_parser(prog: str) -> OneLineParser:
     d = contract.DEFAULTS
     p = OneLineParser(prog=prog, description="Train the HDR-NN (see docs/contract.md).")
-    p.add_argument("--data", required=True, help="directory with the four MNIST IDX files")
+    p.add_argument("--data", required=True, help="directory with the four IDX files")
+    p.add_argument("--classes", type=int, help="the class count (default: the labels' "
+                   "largest + 1)")
+    p.add_argument("--data-mode", choices=("memory", "stream"), default="memory",
+                   help="stream: hdrnn-c and hdrnn-eigen only")
     p.add_argument("--hidden", default=contract.hidden_arg(d["hidden"]),
                    help="hidden sizes, e.g. 30 or 128,16")
     p.add_argument("--epochs", type=int, default=d["epochs"])
@@ -63,6 +67,11 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
     a.hidden = contract.parse_hidden(a.hidden)
     for name in ("batch", "train_limit", "test_limit"):
         _positive_int("--" + name.replace("_", "-"), getattr(a, name))
+    if a.classes is not None and not 2 <= a.classes <= idx.MAX_CLASSES:
+        raise UsageError(f"--classes {a.classes}: must be an integer in [2, {idx.MAX_CLASSES}]")
+    if a.data_mode == "stream":
+        raise UsageError("--data-mode stream: this trainer holds the data in memory "
+                         "(hdrnn-c and hdrnn-eigen stream)")
     if not 0 <= a.epochs <= contract.MAX_INT:  # 0 writes the initial weights (parity tests)
         raise UsageError(f"--epochs {a.epochs}: must be 0 or more")
     if not (math.isfinite(a.lr) and a.lr > 0):
@@ -96,7 +105,7 @@ def emit(obj: dict) -> None:
 def accuracy(model: Model, split: idx.Split) -> int:
     correct, chunk = 0, contract.EVAL_CHUNK
     for s in range(0, len(split.labels), chunk):
-        out = model.predict(split.images[s:s + chunk])
+        out = model.predict(split.features[s:s + chunk])
         # argmax returns the lowest index on ties, as the contract says
         correct += int(np.count_nonzero(out.argmax(axis=1) == split.labels[s:s + chunk]))
     return correct
@@ -110,8 +119,8 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
     def body(argv):
         t_start = time.monotonic()
         a = parse_args(prog, argv, extra_args)
-        data = idx.load(a.data, a.train_limit, a.test_limit)
-        sizes = contract.layer_sizes(a.hidden)
+        data = idx.load(a.data, a.train_limit, a.test_limit, a.classes)
+        sizes = contract.layer_sizes(a.hidden, data.inputs, data.classes)
         n_train = len(data.train.labels)
         ident = checkpoint.identity(impl, a.hidden, a.batch, a.lr, a.seed, n_train)
         pos = checkpoint.Position(a.first_epoch, 0)
@@ -134,7 +143,9 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         for _ in range(pos.epoch - 1 + (pos.batch > 0)):
             order = shuffler.next_epoch()
         info = {"event": "start", "impl": impl, "hidden": a.hidden,
-                "params": contract.param_count(a.hidden), "train": n_train,
+                "params": contract.param_count(a.hidden, data.inputs, data.classes),
+                "inputs": data.inputs, "classes": data.classes, "data_mode": "memory",
+                "train": n_train,
                 "test": len(data.test.labels), "epochs": a.epochs, "batch": a.batch,
                 "lr": a.lr, "seed": a.seed}
         if start_info:
@@ -149,7 +160,7 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
             if first == 0:
                 order = shuffler.next_epoch()
             for s in range(first, n_train, step):
-                model.train_epoch(data.train.images, data.train.labels, order[s:s + step],
+                model.train_epoch(data.train.features, data.train.labels, order[s:s + step],
                                   a.batch, a.lr)
                 if a.checkpoint and a.checkpoint_every and s + step < n_train:
                     checkpoint.save(a.checkpoint, model.tensors(), ident,

@@ -36,9 +36,14 @@ rm "$WORK/rootfs.tar"
 KVER=$(ls "$RFS/lib/modules")
 cp "$RFS/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 cp "$RFS/usr/lib/linux-image-$KVER/imx6q-sabresd.dtb" "$WORK/imx6q-sabresd.dtb"
-# Only the modules the tests need: the watchdog (reboot -f ends QEMU with -no-reboot)
-# and the GPIO controller; the rest of the 200 MB module tree stays out.
-KEEP=$(cd "$RFS/lib/modules/$KVER" && find kernel -name 'imx2_wdt.ko*' -o -name 'gpio-mxc.ko*')
+# Only the modules the tests need, with what they depend on: the watchdog (reboot -f
+# ends QEMU with -no-reboot), the GPIO controller, the i.MX SD host controller and ext4
+# (the power-pull test's SD card); the rest of the 200 MB module tree stays out.
+depmod -b "$RFS" "$KVER"
+WANT='imx2_wdt gpio-mxc sdhci-esdhc-imx ext4 crc32c_generic'
+KEEP=$(cd "$RFS/lib/modules/$KVER" && for m in $WANT; do
+    grep -E "/$m\.ko[^:]*:" modules.dep | tr -d ':' | tr ' ' '\n'
+done | grep . | sort -u)
 mv "$RFS/lib/modules/$KVER" "$WORK/modules"
 mkdir -p "$RFS/lib/modules/$KVER"
 for m in $KEEP; do

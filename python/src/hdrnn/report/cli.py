@@ -42,6 +42,11 @@ def _warnings(res: Results) -> list[str]:
         out.append(f"**{esc_label(res)}: {len(busy)} run(s) waited for a CPU** (wall time "
                    "well above user + sys): a busy machine; their times are not to be "
                    "trusted (marked in the tables).")
+    resumed = [r for r in res.timing_runs() if r.get("resumed")]
+    if resumed:
+        out.append(f"**{esc_label(res)}: {len(resumed)} run(s) were resumed from their "
+                   "checkpoints** after an interruption: their accuracy and peak RSS count, "
+                   "their times (which cover only the last attempt) are left out.")
     if res.agreement and any(not r.get("ok") for r in res.agreement.get("rows", [])):
         out.append(f"**{esc_label(res)}: the agreement check failed**: some "
                    "implementation does not compute what the reference does.")
@@ -80,6 +85,7 @@ def render(results: list[Results], out: Path) -> Path:
                tables.matrix(res, "train_s"),
                "### Peak memory, implementation x implementation (thesis table 6.5)\n",
                tables.matrix(res, "max_rss_kib"),
+               "### Stream mode: memory saved\n", tables.stream_mode(res),
                "### Accuracy across seeds\n", tables.accuracy(res),
                "### Whole process (the thesis' measure: start-up and evaluation included)"
                f"{unit}\n",

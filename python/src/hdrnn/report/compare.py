@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-from ..contract import network_label
 from ..errors import UsageError
 from .load import Results
 from .stats import ratio_ci
@@ -39,7 +38,7 @@ def compare(base: Results, new: Results, threshold: float) -> tuple[str, list[st
             b_cell, n_cell = base.cell(impl, hidden), new.cell(impl, hidden)
             if not b_cell or not n_cell:
                 continue
-            row = [network_label(hidden), esc(impl), f"{len(b_cell)} / {len(n_cell)}"]
+            row = [new.network(hidden), esc(impl), f"{len(b_cell)} / {len(n_cell)}"]
             verdict = "ok"
             for key, name, scale in METRICS:
                 b = [r[key] * scale for r in b_cell if r.get(key) is not None]
@@ -53,7 +52,7 @@ def compare(base: Results, new: Results, threshold: float) -> tuple[str, list[st
                     f" [{(ci[0] - 1) * 100:+.1f}, {(ci[1] - 1) * 100:+.1f}]" if ci else " (n=1)"))
                 if low > 1 + threshold:
                     verdict = "**REGRESSION**"
-                    regressions.append(f"{network_label(hidden)} {impl}: {name} "
+                    regressions.append(f"{new.network(hidden)} {impl}: {name} "
                                        f"{(ratio - 1) * 100:+.1f} % (interval from "
                                        f"{(low - 1) * 100:+.1f} %)")
             rows.append(row + [verdict])

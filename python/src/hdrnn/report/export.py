@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..contract import network_label
+from ..contract import network_of
 from ..files import write_atomic
 from .load import Results
 
@@ -23,7 +23,7 @@ def write_runs_csv(results: list[Results], path: Path) -> None:
     w.writerow(COLUMNS)
     for res in results:
         for r in res.runs:
-            row = dict(r, source=res.label, network=network_label(r["hidden"]))
+            row = dict(r, source=res.label, network=network_of(r))
             # a spreadsheet runs a cell starting with = + - @ as a formula: quote it
             w.writerow([_cell(row.get(c)) for c in COLUMNS])
     write_atomic(path, [buf.getvalue().encode()])

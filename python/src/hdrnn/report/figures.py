@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..contract import network_label
 from ..files import write_atomic
 from .load import Results
 from .stats import median, median_ci
@@ -132,7 +131,7 @@ def accuracy_per_epoch(results, out: Path) -> list[str]:
             ys = [median([r["epoch_log"][e]["accuracy"] * 100 for r in cell])
                   for e in range(n)]
             ax.plot(range(1, n + 1), ys, marker=".", label=_text(impl))
-        ax.set_title(network_label(hidden), fontsize=9)
+        ax.set_title(res.network(hidden), fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("accuracy (%), median", fontsize=8)
         ax.grid(True, alpha=0.3)

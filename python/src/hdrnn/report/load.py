@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract import network_of
 from ..errors import DataError
 from ..files import read_json
 
@@ -37,6 +38,13 @@ class Results:
     def configs(self) -> list[tuple]:
         """(params, hidden tuple) sorted by parameter count."""
         return sorted({(r["params"], tuple(r["hidden"])) for r in self.ok_runs()})
+
+    def network(self, hidden: tuple) -> str:
+        """The label of the network with these hidden sizes on this session's data, such
+        as 784-30-10 or 30-16-2."""
+        run = next((r for r in self.runs if tuple(r.get("hidden") or ()) == tuple(hidden)),
+                   {"hidden": list(hidden)})
+        return network_of(run)
 
     def cell(self, impl: str, hidden: tuple) -> list[dict]:
         return [r for r in self.ok_runs() if r["impl"] == impl and tuple(r["hidden"]) == hidden]
@@ -85,7 +93,7 @@ def _typed(path: Path, doc: dict, key: str, types: tuple, optional: bool = True)
 # checked here once, so that no table meets a type it does not expect.
 RUN_NUMBERS = ("user_s", "sys_s", "train_s", "eval_s", "startup_s", "time_to_target_s",
                "rss_anon_peak_kib", "rss_file_peak_kib", "rss_shmem_peak_kib")
-RUN_INTEGERS = ("seed", "epochs", "batch")
+RUN_INTEGERS = ("seed", "epochs", "batch", "inputs", "classes")
 RUN_STRINGS = ("build", "binary", "signal", "stderr_tail", "dataset", "utc", "weights",
                "failure")
 
@@ -114,12 +122,13 @@ def _check_run(path: Path, run) -> dict:
     _number(path, run, "target_accuracy", True, 1.0)
     _number(path, run, "final_accuracy", True, 1.0)
     for key in RUN_INTEGERS:
-        _integer(path, run, key, True, 1 if key == "batch" else 0)
+        _integer(path, run, key, True, 1 if key in ("batch", "inputs", "classes") else 0)
     for key in RUN_STRINGS:
         _typed(path, run, key, (str,))
     _typed(path, run, "exit_code", (int,))
     _typed(path, run, "busy", (bool,))
     _typed(path, run, "start", (dict,))
+    _typed(path, run, "resumed", (list,))
     start = run.get("start") or {}
     _integer(path, start, "train", True)
     log = run.get("epoch_log", [])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from ..contract import flops_per_sample, network_label
+from ..contract import CLASSES, INPUTS, flops_per_sample, network_of
+from ..runner.impls import STREAM_SUFFIX
 from .load import Results
 from .stats import median, median_ci
 
@@ -65,7 +66,7 @@ def training(res: Results) -> str:
             ttt = (f"{median(reached):.3f} ({len(reached)}/{len(cell)})" if reached
                    else "not reached" if cell[0].get("target_accuracy") else "-")
             busy = sum(bool(r.get("busy")) for r in cell)
-            rows.append([network_label(hidden), esc(impl), _builds(cell), len(cell),
+            rows.append([res.network(hidden), esc(impl), _builds(cell), len(cell),
                          with_ci(_values(cell, "train_s")), ttt,
                          with_ci(_values(cell, "max_rss_kib", 1 / 1024), "{:.1f}"),
                          _rss_parts(cell), busy or ""])
@@ -90,8 +91,9 @@ def instructions(res: Results) -> str:
             if not per:
                 continue
             batch = cell[0].get("batch") or 10
-            flop = flops_per_sample(list(hidden), batch)
-            rows.append([network_label(hidden), esc(impl), f"{median(per):,.0f}",
+            flop = flops_per_sample(list(hidden), batch, cell[0].get("inputs") or INPUTS,
+                                    cell[0].get("classes") or CLASSES)
+            rows.append([res.network(hidden), esc(impl), f"{median(per):,.0f}",
                          f"{flop / median(per):.2f}", f"{flop:,.0f}",
                          f"{median(_values(cell, 'max_rss_kib', 1 / 1024)):.1f}"])
     if not rows:
@@ -110,11 +112,37 @@ def accuracy(res: Results) -> str:
             if cell:
                 acc = [r["final_accuracy"] * 100 for r in cell]
                 seeds = len({r.get("seed") for r in cell})
-                rows.append([network_label(hidden), esc(impl), len(cell), seeds,
+                rows.append([res.network(hidden), esc(impl), len(cell), seeds,
                              f"{median(acc):.2f}", f"{min(acc):.2f}", f"{max(acc):.2f}"])
     if not rows:
         return "No run with an evaluated epoch.\n"
     return table(["network", "impl", "runs", "seeds", "median %", "min %", "max %"], rows)
+
+
+def stream_mode(res: Results) -> str:
+    """What --data-mode stream saves: each NAME-stream beside NAME on the same network,
+    medians of peak RSS (wait4) and of training time (the trainer's clock)."""
+    rows = []
+    for params, hidden in res.configs():
+        for impl in res.impls():
+            if not impl.endswith(STREAM_SUFFIX):
+                continue
+            mem = res.cell(impl.removesuffix(STREAM_SUFFIX), hidden)
+            st = res.cell(impl, hidden)
+            rss_m, rss_s = _values(mem, "max_rss_kib", 1 / 1024), _values(st, "max_rss_kib",
+                                                                           1 / 1024)
+            if not (mem and st and rss_m and rss_s):
+                continue
+            saved = median(rss_m) - median(rss_s)
+            t_m, t_s = _values(mem, "train_s"), _values(st, "train_s")
+            ratio = f"{median(t_s) / median(t_m):.2f}" if t_m and t_s and median(t_m) else "-"
+            rows.append([res.network(hidden), esc(impl.removesuffix(STREAM_SUFFIX)),
+                         f"{median(rss_m):.1f}", f"{median(rss_s):.1f}",
+                         f"{saved:.1f} ({100 * saved / median(rss_m):.0f} %)", ratio])
+    if not rows:
+        return "No run with --data-mode stream beside its in-memory twin.\n"
+    return table(["network", "trainer", "peak RSS MiB, memory", "peak RSS MiB, stream",
+                  "saved MiB", "train time stream / memory"], rows)
 
 
 def whole_process(res: Results) -> str:
@@ -122,11 +150,12 @@ def whole_process(res: Results) -> str:
     rows = []
     for params, hidden in res.configs():
         for impl in res.impls():
-            cell = res.cell(impl, hidden)
+            # a resumed run's process is its last attempt only
+            cell = [r for r in res.cell(impl, hidden) if not r.get("resumed")]
             if not cell:
                 continue
             cpu = [r["user_s"] + r["sys_s"] for r in cell if r.get("user_s") is not None]
-            rows.append([network_label(hidden), params, esc(impl), len(cell),
+            rows.append([res.network(hidden), params, esc(impl), len(cell),
                          with_ci(_values(cell, "wall_s")),
                          f"{median(_values(cell, 'startup_s')):.3f}"
                          if _values(cell, "startup_s") else "-",
@@ -150,7 +179,7 @@ def matrix(res: Results, key: str) -> str:
         names = sorted(meds, key=meds.get)
         rows = [[f"**{esc(a)}**"] + ["" if a == b else f"{meds[a] / meds[b]:.2f}x"
                                      if meds[b] else "-" for b in names] for a in names]
-        out.append(f"{network_label(hidden)} (fastest or smallest first)\n\n" +
+        out.append(f"{res.network(hidden)} (fastest or smallest first)\n\n" +
                    table([""] + [esc(n) for n in names], rows))
     return "\n".join(out) if out else "Fewer than two implementations ran.\n"
 
@@ -162,7 +191,7 @@ def agreement(res: Results) -> str:
     rows = []
     for r in a["rows"]:
         diff = r.get("max_abs")
-        rows.append([network_label(r.get("hidden") or [0]), esc(r.get("impl")),
+        rows.append([network_of(r), esc(r.get("impl")),
                      esc(r.get("seed")), f"{diff:.3g}" if isinstance(diff, (int, float))
                      else esc(r.get("error", "-")), f"{r.get('tolerance', 0):g}",
                      "ok" if r.get("ok") else "**FAILED**"])
@@ -235,7 +264,7 @@ def side_by_side(results: list[Results], key: str, scale: float = 1.0) -> str:
             vals.append(median(xs) if xs else None)
         if all(v is None for v in vals):
             continue
-        row = [network_label(hidden), esc(impl)] + \
+        row = [results[0].network(hidden), esc(impl)] + \
             [f"{v:.3f}" if v is not None else "-" for v in vals]
         if len(results) == 2:
             row.append(f"{vals[1] / vals[0]:.2f}" if None not in vals and vals[0] else "-")

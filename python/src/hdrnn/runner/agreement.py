@@ -111,6 +111,7 @@ def verdicts(session: Session, plan: Plan, available: list[Impl], seeds: list[in
                 rec = session.load_run(check_id(name, hidden, k))
                 w = _weights(session, rec)
                 row = {"impl": name, "reference": ref, "hidden": hidden, "seed": seed,
+                       "inputs": plan.inputs, "classes": plan.classes,
                        "tolerance": tolerance(hidden)}
                 if ref_w is None or w is None:
                     who = ref if ref_w is None else name
@@ -140,4 +141,4 @@ def note_failures(result: dict) -> None:
         why = f.get("error") or (f"max |w - w_ref| {f['max_abs']:.3g} >= "
                                  f"{f['tolerance']:g}")
         say(f"{PROG}: AGREEMENT CHECK FAILED: {f['impl']} vs {f['reference']} at "
-            f"{contract.network_label(f['hidden'])} seed {f['seed']}: {why}")
+            f"{contract.network_of(f)} seed {f['seed']}: {why}")

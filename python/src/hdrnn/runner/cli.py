@@ -17,7 +17,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import contract, datasets, files, idx, safetensors_io
+from .. import contract, datasets, files, idx, importer, safetensors_io
 from ..cliutil import add_version, OneLineParser, run_main
 from ..errors import DataError, ResourceError, UsageError
 from . import impls, machine, measure, presets
@@ -39,7 +39,14 @@ def build_parser() -> OneLineParser:
                         "until a run fails under --mem-limit")
     p.add_argument("--preset", choices=sorted(presets.PRESETS), help="default: quick")
     p.add_argument("--impl", help="comma-separated implementations "
-                                  f"({','.join(impls.ALL)}); default: all available")
+                                  f"({','.join(impls.KNOWN)}); default: all available")
+    p.add_argument("--data-mode", choices=("memory", "stream", "both"),
+                   help="stream: the trainers that can (c, eigen) read each batch from "
+                        "the files, as c-stream and eigen-stream; both: these beside the "
+                        "in-memory runs (default memory)")
+    p.add_argument("--classes", type=int,
+                   help="the class count of every run (default: the data's, from its "
+                        "labels or the import.json of hdrnn-data import)")
     p.add_argument("--hidden", action="append", help="hidden sizes, repeatable: "
                                                      "--hidden 30 --hidden 128,16")
     p.add_argument("--reps", type=int)
@@ -59,6 +66,13 @@ def build_parser() -> OneLineParser:
     p.add_argument("--weights-in",
                    help="every run starts from these weights (safetensors, the contract's "
                         "tensors) instead of the PRNG init; one network shape (--hidden)")
+    ck = p.add_mutually_exclusive_group()
+    ck.add_argument("--checkpoint-every", type=int, metavar="N",
+                    help="resumable runs: each run checkpoints at epoch ends and every N "
+                         "batches (0: epoch ends only), and --resume continues the run in "
+                         "flight from there (default: the thesis preset 1000, others off)")
+    ck.add_argument("--no-checkpoints", action="store_true", default=None,
+                    help="no checkpoints: an interrupted run starts over")
     p.add_argument("--train-limit", type=int)
     p.add_argument("--test-limit", type=int)
     g = p.add_mutually_exclusive_group()
@@ -115,27 +129,52 @@ def make_plan(a) -> presets.Plan:
         impl_list = [s.strip() for s in a.impl.split(",") if s.strip()]
         if not impl_list:
             raise UsageError(f"--impl {a.impl!r}: name at least one implementation")
-        unknown = [s for s in impl_list if s not in impls.ALL]
+        unknown = [s for s in impl_list if s not in impls.KNOWN]
         if unknown:
             raise UsageError(f"--impl: unknown implementation {unknown[0]!r} "
-                             f"(known: {', '.join(impls.ALL)})")
+                             f"(known: {', '.join(impls.KNOWN)})")
+    impl_list = with_data_mode(impl_list, a.data_mode)
+    if a.checkpoint_every is not None and not 0 <= a.checkpoint_every <= contract.MAX_INT:
+        raise UsageError(f"--checkpoint-every {a.checkpoint_every}: must be 0 or more "
+                         "(batches)")
+    if a.classes is not None and not 2 <= a.classes <= idx.MAX_CLASSES:
+        raise UsageError(f"--classes {a.classes}: must be an integer in [2, {idx.MAX_CLASSES}]")
     hidden = [contract.parse_hidden(h) for h in a.hidden] if a.hidden else None
     plan = presets.PRESETS[a.preset or "quick"].with_overrides(
         hidden=hidden, reps=a.reps, epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
         train_limit=a.train_limit, test_limit=a.test_limit, dataset=a.dataset,
         impls=impl_list, same_seed=a.same_seed, order=a.order, warmup=a.warmup,
         target_accuracy=a.target_accuracy, check=a.check,
-        weights_in=weights_path(a.weights_in))
+        weights_in=weights_path(a.weights_in), classes=a.classes,
+        checkpoint_every=a.checkpoint_every)
+    if a.no_checkpoints:
+        plan.checkpoint_every = None
     if a.mode == "stress":
         # one short epoch per probe: memory, not accuracy, is the question
         plan = plan.with_overrides(epochs=1, reps=1, hidden=[[a.start_hidden or 32]],
                                    train_limit=a.train_limit or 100,
                                    test_limit=a.test_limit or 100)
-        plan.check, plan.warmup = False, 0
-    if plan.weights_in:
-        check_weights_in(plan)
+        plan.check, plan.warmup, plan.checkpoint_every = False, 0, None
+    if plan.weights_in and len(plan.hidden) != 1:
+        raise UsageError(f"--weights-in: the plan has {len(plan.hidden)} network shapes; "
+                         "initial weights fit one (give a single --hidden)")
     return plan
 
+
+def with_data_mode(names: list[str] | None, mode: str | None) -> list[str] | None:
+    """The implementations of --impl under --data-mode: stream turns c and eigen into
+    c-stream and eigen-stream (naming another trainer is an error: it cannot stream);
+    both adds those beside the in-memory ones."""
+    if mode in (None, "memory"):
+        return names
+    base = names or (impls.STREAMING if mode == "stream" else impls.ALL)
+    cannot = [n for n in base if n not in impls.STREAMING and mode == "stream"]
+    if cannot:
+        raise UsageError(f"--data-mode stream: {cannot[0]} holds the data in memory (only "
+                         f"{' and '.join(impls.STREAMING)} stream; --data-mode both runs "
+                         "them beside the others)")
+    streams = [n + impls.STREAM_SUFFIX for n in base if n in impls.STREAMING]
+    return streams if mode == "stream" else list(dict.fromkeys(base + streams))
 
 def weights_path(given: str | None) -> str | None:
     if given is None:
@@ -145,22 +184,35 @@ def weights_path(given: str | None) -> str | None:
     return str(Path(given).absolute())  # the runs may start in another directory
 
 
-def check_weights_in(plan: presets.Plan) -> dict:
-    """--weights-in must fit the plan's one network, checked before any run; its path and
-    sha256 for session.json (--resume refuses a changed file)."""
-    if len(plan.hidden) != 1:
-        raise UsageError(f"--weights-in: the plan has {len(plan.hidden)} network shapes; "
-                         "initial weights fit one (give a single --hidden)")
-    safetensors_io.load_params(plan.weights_in, contract.layer_sizes(plan.hidden[0]))
+def check_weights_in(plan: presets.Plan, shape: tuple[int, int]) -> dict:
+    """--weights-in must fit the plan's one network on this data (shape: its inputs and
+    classes), checked before any run; its path and the sha256 of the very bytes checked,
+    for session.json (--resume refuses a changed file)."""
     blob = files.read_file(Path(plan.weights_in), "a safetensors file")
+    tensors, _ = safetensors_io.parse(blob, plan.weights_in)
+    safetensors_io.params_of(plan.weights_in, tensors,
+                             contract.layer_sizes(plan.hidden[0], *shape))
     return {"path": plan.weights_in, "sha256": hashlib.sha256(blob).hexdigest()}
+
+
+def data_shape(data: Path, plan: presets.Plan) -> tuple[int, int]:
+    """(inputs, classes) of the data as every run will see it; the classes of the plan,
+    else of import.json (hdrnn-data import --classes may exceed the labels), else of the
+    labels. Bad data fails here, with the data's own message."""
+    classes = plan.classes
+    rec = data / importer.IMPORT_JSON
+    if classes is None and rec.is_file():
+        c = files.read_json(rec, "an import.json").get("classes")
+        classes = c if isinstance(c, int) and 2 <= c <= idx.MAX_CLASSES else None
+    d = idx.load(data, 1, 1, classes)
+    return d.inputs, d.classes
 
 
 # Options that only some modes use: given elsewhere they would be ignored, so they are
 # refused instead. With --resume everything but --quiet comes from session.json.
 STRESS_ONLY = ("mem_limit", "start_hidden", "max_hidden")
 MATRIX_ONLY = ("reps", "same_seed", "order", "warmup", "target_accuracy", "check",
-               "check_seeds", "perf", "weights_in")
+               "check_seeds", "perf", "weights_in", "checkpoint_every", "no_checkpoints")
 RESUMABLE = ("quiet", "resume", "mode")
 
 
@@ -231,8 +283,8 @@ def default_out(plan_name: str, mode: str) -> Path:
     return Path("results") / f"{stamp}-{plan_name}{'-stress' if mode == 'stress' else ''}"
 
 
-def new_session(a, opts: Options, plan: presets.Plan, data: Path, available,
-                skipped) -> tuple[Session, Options]:
+def new_session(a, opts: Options, plan: presets.Plan, data: Path, shape, weights_in,
+                available, skipped) -> tuple[Session, Options]:
     """Create the results directory and its session.json: the plan, the options, and
     the machine and trainer builds the results were measured on."""
     perf_ok, perf_why = measure.perf_available() if opts.perf else (False, "not requested")
@@ -241,7 +293,8 @@ def new_session(a, opts: Options, plan: presets.Plan, data: Path, available,
     info = {
         "preset": plan.name, "plan": plan.__dict__, "data_dir": str(data),
         "data": datasets.verify_manifest(data),
-        "weights_in": check_weights_in(plan) if plan.weights_in else None,
+        "shape": {"inputs": shape[0], "classes": shape[1]},
+        "weights_in": weights_in,
         "label": a.label,
         "emulated": emulation(a.emulated),
         **opts.session_fields(),
@@ -266,16 +319,17 @@ def _main(argv: list[str] | None) -> int:
         plan = make_plan(a)
         opts = make_options(a)  # a bad option is refused before any data is fetched
         data = resolve_data(plan, a.data)
-    idx.load(data, 1, 1)  # fail early, with the data's own message, on bad data
+    shape = data_shape(data, plan)
+    plan.inputs, plan.classes = shape  # every run is told the class count: one shape
+    weights_in = check_weights_in(plan, shape) if plan.weights_in else None
     if a.resume:  # the data must still be what the session started with
         now = datasets.verify_manifest(data)["files"]
         if isinstance(info.get("data"), dict) and info["data"].get("files") not in (None, now):
             raise DataError(f"{data}: the data changed since this session started "
                             "(sha256 differs from session.json)")
-        if plan.weights_in:
-            if check_weights_in(plan)["sha256"] != info["weights_in"]["sha256"]:
-                raise DataError(f"{plan.weights_in}: the initial weights changed since this "
-                                "session started (sha256 differs from session.json)")
+        if weights_in and weights_in["sha256"] != info["weights_in"]["sha256"]:
+            raise DataError(f"{plan.weights_in}: the initial weights changed since this "
+                            "session started (sha256 differs from session.json)")
     native_bin = info.get("native_bin") if a.resume else a.native_bin
     available, skipped = impls.discover(plan.impls, Path(native_bin) if native_bin else None)
     for s in skipped:
@@ -285,7 +339,8 @@ def _main(argv: list[str] | None) -> int:
     if a.resume:
         opts = Options.from_session(info, a.quiet)
     else:
-        session, opts = new_session(a, opts, plan, data, available, skipped)
+        session, opts = new_session(a, opts, plan, data, shape, weights_in, available,
+                                    skipped)
     print(f"{PROG}: results in {session.root}", file=sys.stderr)
     if opts.mode == "stress":
         return run_stress(opts, plan, session, available, data)

@@ -14,6 +14,11 @@ from .. import contract
 
 ALL = ["c", "eigen", "libtorch", "numpy", "numpy-sample", "torch"]
 NATIVE = {"c", "eigen", "libtorch"}
+# Trainers with --data-mode stream: as "NAME-stream" they are implementations of their
+# own in a session (their records, tables and figures beside the in-memory ones).
+STREAMING = ["c", "eigen"]
+STREAM_SUFFIX = "-stream"
+KNOWN = ALL + [n + STREAM_SUFFIX for n in STREAMING]
 THREADED = {"libtorch", "torch"}  # trainers that take --threads
 PYTHON_MODULES = {"numpy": "hdrnn.train_numpy", "numpy-sample": "hdrnn.train_numpy_sample",
                   "torch": "hdrnn.train_torch"}
@@ -26,20 +31,25 @@ class Impl:
     reason: str = ""
 
     @property
+    def base(self) -> str:
+        """The trainer: c for c-stream."""
+        return self.name.removesuffix(STREAM_SUFFIX)
+
+    @property
     def threads(self) -> bool:
-        return self.name in THREADED
+        return self.base in THREADED
 
     @property
     def binary(self) -> str | None:
         """The program that runs: the native executable, or the Python module."""
         if not self.argv:
             return None
-        return self.argv[0] if self.name in NATIVE else self.argv[-1]
+        return self.argv[0] if self.base in NATIVE else self.argv[-1]
 
     def build_of(self, start: dict) -> str:
         """portable, host-tuned or neon for a native build (from its start event), python
         for the Python trainers, unknown when the trainer said nothing."""
-        if self.name not in NATIVE:
+        if self.base not in NATIVE:
             return "python"
         if not start:
             return "unknown"
@@ -59,6 +69,10 @@ def source_build_bin() -> Path | None:
 def find(name: str, native_bin: Path | None = None) -> Impl:
     """native_bin given: the native trainers come from there and nowhere else, so that a
     trainer on PATH never replaces the build that was asked for."""
+    if name.endswith(STREAM_SUFFIX):
+        base = find(name.removesuffix(STREAM_SUFFIX), native_bin)
+        return Impl(name, base.argv + ["--data-mode", "stream"] if base.argv else None,
+                    base.reason)
     if name in NATIVE:
         exe = f"hdrnn-{name}"
         if native_bin is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import agreement, measure, noise
 from .impls import Impl
+from .inflight import CHECKPOINTS, InFlight, joined
 from .options import Options
 from .presets import Plan
 from .progress import Progress, say
@@ -67,12 +68,33 @@ def run_matrix(opts: Options, plan: Plan, session: Session, available: list[Impl
     busy = 0
     for impl, hidden, rep in todo:
         seed = plan.seed_of(rep)
-        argv = trainer_argv(impl, plan, data, hidden, seed, opts.threads)
+        rid = run_id(impl.name, hidden, rep)
+        flight = earlier = resumed = point = None
+        if plan.checkpoint_every is not None:
+            flight = InFlight(session.root / CHECKPOINTS, rid)
+            flight.root.mkdir(exist_ok=True)
+            flight.end_orphans()
+            point = flight.resume_point()
+        if point:
+            earlier, resumed = flight.collect(point[0])
+            resumed.append({"epoch": point[0], "batch": point[1]})
+            flight.save_earlier(earlier, resumed)
+            say(f"{PROG}: {rid}: resuming from its checkpoint (epoch {point[0]}, batch "
+                f"{point[1]})", opts.quiet)
+        argv = trainer_argv(impl, plan, data, hidden, seed, opts.threads,
+                            flight.checkpoint if point else None)
+        if flight:
+            argv += flight.trainer_args(plan.checkpoint_every)
         before = noise.snapshot()
-        m = measure.run(argv, timeout=opts.timeout, env=env, perf=opts.perf)
-        rec = record_of(run_id(impl.name, hidden, rep), impl, hidden, rep, seed, plan, data,
-                        argv, m, before)
+        m = measure.run(argv, timeout=opts.timeout, env=env, perf=opts.perf,
+                        stdout_path=flight.stdout if flight else None)
+        if point:
+            m.events = joined(m.events, earlier)
+        rec = record_of(rid, impl, hidden, rep, seed, plan, data, argv, m, before,
+                        resumed=resumed)
         session.save_run(rec)
+        if flight:
+            flight.clear()
         busy += bool(rec["busy"])
         progress.done(describe(rec))
         if rec["busy"]:

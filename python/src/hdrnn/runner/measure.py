@@ -186,12 +186,14 @@ def _spawn(argv, out, err, env, preexec) -> tuple[int, int, int]:
 
 
 def run(argv: list[str], timeout: float, env: dict | None = None,
-        mem_limit: MemoryLimit | None = None, perf: bool = False) -> Measurement:
+        mem_limit: MemoryLimit | None = None, perf: bool = False,
+        stdout_path: Path | None = None) -> Measurement:
     """Run argv to completion or timeout and measure it; never raises for a failing
     child. argv is exec'd as given (never parsed by a shell); /bin/sh only forks it
-    (see the module's docstring)."""
+    (see the module's docstring). stdout_path: where the child's stdout goes as it
+    runs (kept: the run in flight's epochs survive the runner), else a temporary file."""
     with tempfile.TemporaryDirectory(prefix="hdrnn-run-") as tmp:
-        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        out_path, err_path = stdout_path or Path(tmp) / "stdout", Path(tmp) / "stderr"
         perf_path = Path(tmp) / "perf"
         if perf:
             argv = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS),

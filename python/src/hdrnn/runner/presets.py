@@ -29,6 +29,11 @@ class Plan:
     target_accuracy: float | None = None  # for time to accuracy
     check: bool = False             # the agreement check before the matrix
     weights_in: str | None = None   # every run's initial weights (else the PRNG init)
+    classes: int | None = None      # every run's --classes (else the data's label count)
+    inputs: int | None = None       # the data's input width (set when the data is read)
+    # resumable runs: every run checkpoints at epoch ends and every N batches (0: epoch
+    # ends only; None: no checkpoints, an interrupted run starts over)
+    checkpoint_every: int | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> "Plan":
@@ -46,8 +51,10 @@ class Plan:
 
 PRESETS = {
     # The thesis' experiment: the seven sizes, 10 repetitions of 30 epochs, full MNIST.
+    # 60,000 samples are 6,000 batches an epoch: a checkpoint every 1,000 of them, so a
+    # board that reboots loses at most that much of the run in flight.
     "thesis": Plan("thesis", THESIS_SIZES, reps=10, epochs=30, dataset="mnist",
-                   target_accuracy=0.90, check=True),
+                   target_accuracy=0.90, check=True, checkpoint_every=1000),
     # The default on a host: minutes, offline.
     "quick": Plan("quick", [[8], [32], [128], [32, 16]], reps=2, epochs=3,
                   dataset="mnist-10k", target_accuracy=0.80, check=True),

@@ -19,12 +19,17 @@ def run_id(impl: str, hidden: list[int], rep: int) -> str:
 
 
 def trainer_argv(impl: Impl, plan: Plan, data: Path, hidden: list[int], seed: int,
-                 threads: int) -> list[str]:
-    """The trainer's whole command line for one run of the plan."""
+                 threads: int, resume_from: Path | None = None) -> list[str]:
+    """The trainer's whole command line for one run of the plan (resume_from: continue
+    it from that checkpoint, which holds the weights)."""
     argv = impl.argv + contract.trainer_argv(data, hidden, plan.epochs, plan.batch, plan.lr,
                                              seed, plan.train_limit, plan.test_limit)
-    if plan.weights_in:
+    if resume_from:
+        argv += ["--resume-from", str(resume_from)]
+    elif plan.weights_in:
         argv += ["--weights-in", plan.weights_in]
+    if plan.classes:
+        argv += ["--classes", str(plan.classes)]
     return argv + (["--threads", str(threads)] if impl.threads else [])
 
 
@@ -71,7 +76,9 @@ def time_to_target(epochs: list[dict], target: float | None) -> float | None:
 
 def record_of(rid: str, impl: Impl, hidden: list[int], rep: int, seed: int, plan: Plan,
               data: Path, argv: list[str], m: Measurement, before: dict,
-              extra: dict | None = None) -> dict:
+              extra: dict | None = None, resumed: list[dict] | None = None) -> dict:
+    """resumed: where the run was continued from checkpoints after interruptions (its
+    events then hold every attempt's epochs; the times only the last attempt's)."""
     epochs = contract.epoch_events(m.events)
     start = contract.find_event(m.events, "start") or {}
     done = contract.find_event(m.events, "done") is not None
@@ -81,7 +88,10 @@ def record_of(rid: str, impl: Impl, hidden: list[int], rep: int, seed: int, plan
     eval_s = round(sum(e["eval_s"] for e in epochs), 6)
     rec = {
         "id": rid, "impl": impl.name, "hidden": hidden, "rep": rep, "seed": seed,
-        "params": contract.param_count(hidden), "epochs": plan.epochs, "batch": plan.batch,
+        "inputs": plan.inputs or contract.INPUTS, "classes": plan.classes or contract.CLASSES,
+        "params": contract.param_count(hidden, plan.inputs or contract.INPUTS,
+                                       plan.classes or contract.CLASSES),
+        "epochs": plan.epochs, "batch": plan.batch,
         "lr": plan.lr, "dataset": plan.dataset, "data_dir": str(data),
         "train_limit": plan.train_limit, "test_limit": plan.test_limit, "argv": argv,
         "binary": impl.binary, "build": impl.build_of(start),
@@ -115,6 +125,12 @@ def record_of(rid: str, impl: Impl, hidden: list[int], rep: int, seed: int, plan
             rec["bad_stdout"] = m.bad_stdout
     if m.perf is not None:
         rec["perf"] = m.perf
+    if resumed:
+        # the last attempt's clock and process: not the run's; accuracy and RSS stand
+        rec.update(resumed=resumed, train_s=None, eval_s=None, startup_s=None,
+                   time_to_target_s=None)
+    if plan.checkpoint_every is not None:
+        rec["checkpoint_every"] = plan.checkpoint_every  # its writes are in train_s
     rec.update(extra or {})
     return rec
 

@@ -102,7 +102,7 @@ def _parse(path: Path):
 def check_session(path: Path, info) -> None:
     """What --resume needs of session.json, checked before anything is run; a
     hand-edited or damaged file is one DataError naming it."""
-    from .impls import ALL
+    from .impls import KNOWN
     from .presets import ORDERS, Plan
     if not isinstance(info, dict):
         raise DataError(f"{path}: not an hdrnn-run session (not a JSON object)")
@@ -146,8 +146,12 @@ def check_session(path: Path, info) -> None:
     if info.get("native_bin") is not None and not isinstance(info["native_bin"], str):
         raise DataError(f"{path}: 'native_bin' must be a path or null")
     if p.impls is not None and (not isinstance(p.impls, list) or
-                                any(i not in ALL for i in p.impls)):
+                                any(i not in KNOWN for i in p.impls)):
         raise DataError(f"{path}: 'plan.impls' names an unknown implementation")
+    for key, low in (("classes", 2), ("inputs", 1), ("checkpoint_every", 0)):
+        v = getattr(p, key)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < low):
+            raise DataError(f"{path}: 'plan.{key}' must be an integer >= {low} or null")
     if not isinstance(info.get("data_dir"), str) or not info["data_dir"]:
         raise DataError(f"{path}: no 'data_dir'")
     if info.get("mode", "run") not in ("run", "stress"):
