@@ -16,7 +16,9 @@ from corrupt import write_small
 from helpers import TRAINERS, run, trainer_cmd
 from hdrnn import safetensors_io
 
-IMPLS = sorted(k for k in TRAINERS if not k.endswith("-tuned")) + ["c-tuned"]
+# NAME-stream: killed and resumed with --data-mode stream, against the in-memory run
+IMPLS = sorted(k for k in TRAINERS if not k.endswith("-tuned")) + ["c-tuned", "c-stream",
+                                                                  "eigen-stream"]
 KILLS = 3  # per trainer
 
 
@@ -37,7 +39,8 @@ def _position(path):
 
 @pytest.mark.parametrize("impl", IMPLS)
 def test_killed_and_resumed_equals_uninterrupted(impl, data, tmp_path):
-    cmd = trainer_cmd(impl)
+    cmd = trainer_cmd(impl.removesuffix("-stream"))
+    mode = ["--data-mode", "stream"] if impl.endswith("-stream") else []
     ref = tmp_path / "ref.st"
     t0 = time.monotonic()
     r = run(cmd + _args(data, "--weights-out", str(ref)))
@@ -51,7 +54,7 @@ def test_killed_and_resumed_equals_uninterrupted(impl, data, tmp_path):
     for trial in range(KILLS):
         ck, out = tmp_path / f"ck{trial}.st", tmp_path / f"out{trial}.st"
         args = _args(data, "--checkpoint", str(ck), "--checkpoint-every", "13",
-                     "--weights-out", str(out))
+                     "--weights-out", str(out), *mode)
         p = subprocess.Popen(cmd + args, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         time.sleep(startup + rng.uniform(0.1, 0.9) * training)

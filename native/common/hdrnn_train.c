@@ -43,16 +43,16 @@ int hdrnn_run_start(hdrnn_run *run, const char *prog, int argc, char *const *arg
         run->order[i] = (uint32_t)i;
     hdrnn_rng_init(&run->shuffle, run->opts.seed + 1);
     if (run->opts.stream) {
-        const size_t rows = (size_t)run->max_batch > HDRNN_EVAL_CHUNK ? (size_t)run->max_batch
-                                                                      : HDRNN_EVAL_CHUNK;
-        run->chunk_features = malloc(rows * train->row_bytes);
-        run->chunk_labels = malloc(rows);
-        run->iota = malloc(sizeof *run->iota * (size_t)run->max_batch);
+        run->chunk_features = malloc(HDRNN_EVAL_CHUNK * train->row_bytes);
+        run->chunk_labels = malloc(HDRNN_EVAL_CHUNK);
+        if ((rc = hdrnn_reader_create(&run->reader, train, (size_t)run->max_batch, err)))
+            return rc;
+        run->iota = malloc(sizeof *run->iota * run->reader.block);
         if (!run->chunk_features || !run->chunk_labels || !run->iota) {
             hdrnn_error_set(err, "out of memory for the stream buffers");
             return HDRNN_EXIT_RESOURCE;
         }
-        for (int i = 0; i < run->max_batch; i++)
+        for (size_t i = 0; i < run->reader.block; i++)
             run->iota[i] = (uint32_t)i;
     }
     return HDRNN_OK;
@@ -60,6 +60,8 @@ int hdrnn_run_start(hdrnn_run *run, const char *prog, int argc, char *const *arg
 
 void hdrnn_run_free(hdrnn_run *run)
 {
+    if (run->opts.stream)
+        hdrnn_reader_free(&run->reader); /* first: its thread reads the data */
     free(run->order);
     free(run->chunk_features);
     free(run->chunk_labels);
@@ -77,6 +79,48 @@ static size_t min_size(size_t a, size_t b)
 static int write_checkpoint(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
                             int next_epoch, size_t next_batch, hdrnn_error *err);
 
+/* After the batch of samples [s, next) of the order: the checkpoint every
+ * --checkpoint-every batches (none after the last batch: the epoch's own follows). */
+static int after_batch(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
+                       int epoch, size_t s, size_t next, hdrnn_error *err)
+{
+    const size_t every = (size_t)run->opts.checkpoint_every;
+    const size_t done = s / (size_t)run->opts.batch + 1;
+    if (every && done % every == 0 && next < run->data.train.count)
+        return write_checkpoint(run, impl, k, epoch, done, err);
+    return HDRNN_OK;
+}
+
+/* The rest of the epoch from sample s of the order in stream mode: the reader's blocks,
+ * each cut into the same batches as in memory. */
+static int train_stream(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int epoch,
+                        size_t first, hdrnn_error *err)
+{
+    const size_t n = run->data.train.count, batch = (size_t)run->opts.batch;
+    hdrnn_reader *r = &run->reader;
+    size_t s = first * batch;
+    if (s < n)
+        hdrnn_reader_post(r, run->order + s, min_size(r->block, n - s));
+    while (s < n) {
+        hdrnn_split b;
+        int rc = hdrnn_reader_take(r, &b, err);
+        if (rc)
+            return rc;
+        const size_t end = s + b.count; /* the next block, read while this one trains */
+        if (end < n)
+            hdrnn_reader_post(r, run->order + end, min_size(r->block, n - end));
+        for (size_t j = 0; j < b.count; j += batch) {
+            const size_t count = min_size(batch, b.count - j);
+            if ((rc = k->train_batch(k->ctx, &b, run->iota + j, (int)count, run->opts.lr,
+                                     err)) ||
+                (rc = after_batch(run, impl, k, epoch, s + j, s + j + count, err)))
+                return rc;
+        }
+        s = end;
+    }
+    return HDRNN_OK;
+}
+
 /* One epoch from batch first (0: the epoch's shuffle first), with a checkpoint every
  * --checkpoint-every batches. */
 static int train_epoch(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int epoch,
@@ -84,30 +128,18 @@ static int train_epoch(hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
 {
     const hdrnn_split *train = &run->data.train;
     const size_t batch = (size_t)run->opts.batch;
-    const size_t every = (size_t)run->opts.checkpoint_every;
     if (first == 0)
         hdrnn_shuffle(&run->shuffle, run->order, train->count);
+    if (run->opts.stream)
+        return train_stream(run, impl, k, epoch, first, err);
     for (size_t s = first * batch; s < train->count; s += batch) {
         const size_t count = min_size(batch, train->count - s);
         const size_t next = s + count; /* the next batch, fetched while this one runs */
         int rc;
-        if (run->opts.stream) { /* this batch's samples read from the file */
-            hdrnn_split b;
-            if ((rc = hdrnn_split_gather(train, run->order + s, 0, count, run->chunk_features,
-                                         run->chunk_labels, &b, err)) ||
-                (rc = k->train_batch(k->ctx, &b, run->iota, (int)count, run->opts.lr, err)))
-                return rc;
-        } else {
-            if (next < train->count)
-                hdrnn_prefetch_samples(train, run->order + next,
-                                       min_size(batch, train->count - next));
-            if ((rc = k->train_batch(k->ctx, train, run->order + s, (int)count, run->opts.lr,
-                                     err)))
-                return rc;
-        }
-        const size_t done = s / batch + 1;
-        if (every && done % every == 0 && next < train->count &&
-            (rc = write_checkpoint(run, impl, k, epoch, done, err)))
+        if (next < train->count)
+            hdrnn_prefetch_samples(train, run->order + next, min_size(batch, train->count - next));
+        if ((rc = k->train_batch(k->ctx, train, run->order + s, (int)count, run->opts.lr, err)) ||
+            (rc = after_batch(run, impl, k, epoch, s, next, err)))
             return rc;
     }
     return HDRNN_OK;

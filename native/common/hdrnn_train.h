@@ -13,6 +13,7 @@
 #include "hdrnn_idx.h"
 #include "hdrnn_opts.h"
 #include "hdrnn_prng.h"
+#include "hdrnn_reader.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,9 +42,10 @@ typedef struct hdrnn_run {
     int n_layers;                   /* weight layers */
     int max_batch;                  /* the largest count train_batch is given */
     uint32_t *order;                /* [train.count], the persistent sample order */
-    /* stream mode: a batch or evaluation chunk read from the files, handed to the
-     * kernels as an in-memory split with the indices iota */
-    uint8_t *chunk_features;        /* [max(max_batch, HDRNN_EVAL_CHUNK)][row_bytes] */
+    /* stream mode: batches read from the file by the reader, evaluation chunks into
+     * chunk_*, handed to the kernels as in-memory splits with the indices iota */
+    hdrnn_reader reader;
+    uint8_t *chunk_features;        /* [HDRNN_EVAL_CHUNK][row_bytes] */
     uint8_t *chunk_labels;
     uint32_t *iota;                 /* 0, 1, ... max_batch - 1 */
     hdrnn_rng shuffle;              /* the contract's shuffle stream, seed + 1 */
