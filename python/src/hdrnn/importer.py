@@ -50,7 +50,7 @@ def read_csv(path: Path, label_column: int) -> Table:
     a header; blank lines are skipped. A ragged row, a field that is not a number or a
     value that is not finite is a DataError naming the line."""
     text = read_file(path, "a CSV file").decode("utf-8-sig", errors="replace")
-    rows, lines, header = [], [], None
+    rows, lines, header = [], [], None  # rows: float64 arrays, converted row by row
     for line_no, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
         fields = [f.strip() for f in fields]
         if not any(fields):
@@ -63,7 +63,12 @@ def read_csv(path: Path, label_column: int) -> Table:
             raise DataError(f"{path}:{line_no}: {len(fields)} fields, but "
                             f"{'the header has' if header else 'the first row has'} {width} "
                             "(a ragged row)")
-        rows.append(fields)
+        try:
+            rows.append(np.array(fields, dtype=np.float64))
+        except ValueError:
+            c = next(c for c, f in enumerate(fields) if not _is_number(f))
+            raise DataError(f"{path}:{line_no}: column {c + 1} is {fields[c][:40]!r}, not a "
+                            "number") from None
         lines.append(line_no)
     if not rows:
         raise DataError(f"{path}: no rows of data")
@@ -73,15 +78,8 @@ def read_csv(path: Path, label_column: int) -> Table:
     col = label_column if label_column >= 0 else width + label_column
     if not 0 <= col < width:
         raise UsageError(f"--label-column {label_column}: {path} has {width} columns")
-    try:
-        values = np.array(rows, dtype=np.float64)
-    except ValueError:
-        for r, fields in enumerate(rows):
-            for c, f in enumerate(fields):
-                if not _is_number(f):
-                    raise DataError(f"{path}:{lines[r]}: column {c + 1} is {f[:40]!r}, not a "
-                                    "number") from None
-        raise
+    values = np.stack(rows)
+    del rows
     names = None
     if header:
         names = [h for c, h in enumerate(header) if c != col]
