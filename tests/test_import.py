@@ -155,11 +155,27 @@ def test_bad_input_one_line_nothing_written(case, tmp_path):
 def test_existing_destination_needs_force(tmp_path):
     src = _csv(tmp_path / "s.csv", GOOD)
     dest = tmp_path / "set"
-    dest.mkdir()
-    (dest / "keep").write_text("mine")
+    assert run(["hdrnn-data", "import", str(dest), "--train", str(src)]).returncode == 0
     r = run(["hdrnn-data", "import", str(dest), "--train", str(src)])
     assert r.returncode == 2 and "--force" in r.stderr
-    assert (dest / "keep").read_text() == "mine"
+    (tmp_path / "t.csv").write_text("x,label\n" + "".join(f"{i},{i % 2}\n" for i in range(10)))
+    r = run(["hdrnn-data", "import", str(dest), "--train", str(tmp_path / "t.csv"), "--force"])
+    assert r.returncode == 0, r.stderr
+    assert idx.load(dest).inputs == 1  # replaced whole
+
+
+@pytest.mark.parametrize("kind", ["own-directory", "file", "source-inside"])
+def test_force_never_deletes_what_it_did_not_make(kind, tmp_path):
+    src = _csv(tmp_path / "s.csv", GOOD)
+    dest = tmp_path / "dest"
+    if kind == "file":
+        dest.write_text("mine")
+    else:
+        dest.mkdir()
+        (dest / "keep").write_text("mine")
+    if kind == "source-inside":
+        (dest / "import.json").write_text("{}")  # looks like a set of ours
+        src = _csv(dest / "s.csv", GOOD)
     r = run(["hdrnn-data", "import", str(dest), "--train", str(src), "--force"])
-    assert r.returncode == 0 and not (dest / "keep").exists()
-    assert idx.load(dest).inputs == 3
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert (dest.read_text() if kind == "file" else (dest / "keep").read_text()) == "mine"

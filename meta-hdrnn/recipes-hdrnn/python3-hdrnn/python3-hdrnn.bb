@@ -1,5 +1,5 @@
 SUMMARY = "HDR-NN benchmark runner, data tool and NumPy trainers"
-DESCRIPTION = "hdrnn-run runs the training benchmark matrix and measures each trainer process (wall, user, sys, peak RSS); hdrnn-data converts MNIST; hdrnn-numpy and hdrnn-numpy-sample are the Python reference trainers."
+DESCRIPTION = "hdrnn-run runs the training benchmark matrix and measures each trainer process (wall, user, sys, peak RSS); hdrnn-data fetches and converts MNIST and imports your own CSV or .npy data; hdrnn-numpy and hdrnn-numpy-sample are the Python reference trainers."
 SECTION = "devel/python"
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://${UNPACKDIR}/LICENSE;md5=0f7fbf0a96b48748d1c80e08cfe21a77"

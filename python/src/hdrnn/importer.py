@@ -261,8 +261,18 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
 
 def run(o: Options, dest: Path, force: bool = False) -> Path:
     """Convert and write the set to dest whole (refusing to replace one unless force)."""
-    if dest.exists() and not force:
-        raise UsageError(f"{dest}: exists (--force replaces it)")
+    if dest.exists() or dest.is_symlink():
+        if not force:
+            raise UsageError(f"{dest}: exists (--force replaces it)")
+        made_here = dest.is_dir() and not dest.is_symlink() and any(
+            (dest / name).is_file() for name in (IMPORT_JSON, datasets.MANIFEST))
+        if not made_here:  # never delete a directory of the user's own
+            raise UsageError(f"{dest}: exists and is not a data set; --force replaces only "
+                             "a set that hdrnn-data made")
+        inside = [p for p in (o.train, o.train_labels, o.test, o.test_labels)
+                  if p is not None and dest.resolve() in p.resolve().parents]
+        if inside:
+            raise UsageError(f"{inside[0]}: inside {dest}, which --force would replace")
     train, test, record = convert(o)
     with datasets.staging(dest) as tmp:
         idx.write_dataset(tmp, train, test)
