@@ -5,6 +5,7 @@ checkpoint, is one line and exit 3."""
 
 import json
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -95,6 +96,9 @@ BAD = {
     "other-seed": ({"seed": "2"}, "another run (seed 2"),
     "other-lr": ({"lr": "2.5"}, "another run (lr 2.5"),
     "other-train-set": ({"train": "1400"}, "another run (train 1400"),
+    "other-labels": ({"train_labels": "0123456789abcdef"},
+                     "another run (train_labels 0123456789abcdef"),
+    "no-labels": ({"train_labels": None}, "another run (train_labels"),
     "batch-past-epoch": ({"next_batch": "215"}, "bad position"),
     "negative-batch": ({"next_batch": "-1"}, "bad position"),
     "epoch-0": ({"next_epoch": "0"}, "bad position"),
@@ -115,3 +119,25 @@ def test_a_checkpoint_of_another_run_is_refused(impl, case, data, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in r.stderr, r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("impl", sorted(k for k in TRAINERS if not k.endswith("-tuned")))
+def test_any_trainer_goes_on_from_another_s_checkpoint(impl, data, tmp_path):
+    """A checkpoint hdrnn-numpy wrote is this run's for every trainer: the same identity
+    (the training labels' FNV-1a included) in C, C++ and Python."""
+    ck = _checkpoint(tmp_path, data)
+    r = run(trainer_cmd(impl) + _args(data, "--resume-from", str(ck)), timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_checkpoint_on_other_data_of_the_same_size_is_refused(data, tmp_path):
+    """Another split of the same size: the labels differ, the checkpoint is refused."""
+    from hdrnn import idx
+    ck = _checkpoint(tmp_path, data)
+    other = tmp_path / "other"
+    shutil.copytree(data, other)
+    labels = idx.read_labels(other / idx.TRAIN_LABELS)
+    idx.write_labels(other / idx.TRAIN_LABELS, np.roll(labels, 1))
+    for impl in ("c", "numpy"):
+        r = run(trainer_cmd(impl) + _args(other, "--resume-from", str(ck)), timeout=120)
+        assert r.returncode == 3 and "train_labels" in r.stderr, r.stderr

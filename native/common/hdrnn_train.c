@@ -205,11 +205,21 @@ static int write_weights(const hdrnn_run *run, const hdrnn_kernels *k, const cha
 
 /* A checkpoint names the run it belongs to (what decides the weights) and where to go
  * on: epoch next_epoch from batch next_batch. */
-enum { CK_MARK, CK_IMPL, CK_HIDDEN, CK_BATCH, CK_LR, CK_SEED, CK_TRAIN, CK_EPOCH, CK_NEXT,
-       CK_KEYS };
+enum { CK_MARK, CK_IMPL, CK_HIDDEN, CK_BATCH, CK_LR, CK_SEED, CK_TRAIN, CK_LABELS, CK_EPOCH,
+       CK_NEXT, CK_KEYS };
 static const char *const ck_keys[CK_KEYS] = {"hdrnn_checkpoint", "impl", "hidden", "batch",
-                                             "lr", "seed", "train", "next_epoch",
-                                             "next_batch"};
+                                             "lr", "seed", "train", "train_labels",
+                                             "next_epoch", "next_batch"};
+
+/* FNV-1a, 64 bits, of the training labels in use: a checkpoint resumed on other data of
+ * the same size and shape (a new import, another split) is refused. */
+static uint64_t labels_fnv(const hdrnn_split *train)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < train->count; i++)
+        h = (h ^ train->labels[i]) * 0x100000001b3ULL;
+    return h;
+}
 
 static void identity(const hdrnn_run *run, const char *impl, char (*v)[HDRNN_META_VALUE])
 {
@@ -224,6 +234,8 @@ static void identity(const hdrnn_run *run, const char *impl, char (*v)[HDRNN_MET
     snprintf(v[CK_LR], HDRNN_META_VALUE, "%.17g", run->opts.lr);
     snprintf(v[CK_SEED], HDRNN_META_VALUE, "%llu", (unsigned long long)run->opts.seed);
     snprintf(v[CK_TRAIN], HDRNN_META_VALUE, "%zu", run->data.train.count);
+    snprintf(v[CK_LABELS], HDRNN_META_VALUE, "%016llx",
+             (unsigned long long)labels_fnv(&run->data.train));
 }
 
 static int write_checkpoint(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
@@ -268,7 +280,7 @@ static int resume(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int 
         hdrnn_error_set(err, "%s: not a checkpoint (weights only: use --weights-in)", path);
         return HDRNN_EXIT_DATA;
     }
-    static const int same[] = {CK_HIDDEN, CK_BATCH, CK_SEED, CK_TRAIN};
+    static const int same[] = {CK_HIDDEN, CK_BATCH, CK_SEED, CK_TRAIN, CK_LABELS};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         if (strcmp(got[same[i]], want[same[i]])) {
             hdrnn_error_set(err, "%s: a checkpoint of another run (%s %s, this run %s)", path,

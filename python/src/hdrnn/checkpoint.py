@@ -24,12 +24,22 @@ class Position:
     batch: int   # its first batch to train (0: the epoch's shuffle comes first)
 
 
-def identity(impl: str, hidden, batch: int, lr: float, seed: int, train: int) -> dict:
+def labels_fnv(labels: np.ndarray) -> str:
+    """FNV-1a, 64 bits, of the training labels in use, as 16 hex digits: a checkpoint
+    resumed on other data of the same size and shape (a new import, another split) is
+    refused. The C loop computes the same."""
+    h = 0xCBF29CE484222325
+    for b in labels.tobytes():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def identity(impl: str, hidden, batch: int, lr: float, seed: int, labels: np.ndarray) -> dict:
     """What decides the weights of a run (the implementation aside: any trainer may go
     on from another's checkpoint, though bit-for-bit only its own)."""
     return {MARK: "1", "impl": impl, "hidden": contract.hidden_arg(hidden),
             "batch": str(batch), "lr": repr(float(lr)), "seed": str(seed),
-            "train": str(train)}
+            "train": str(len(labels)), "train_labels": labels_fnv(labels)}
 
 
 def remove_stale_temporaries(path) -> None:
@@ -57,7 +67,7 @@ def load(path, sizes: list[int], ident: dict, n_batches: int):
     params = safetensors_io.params_of(path, tensors, sizes)
     if meta.get(MARK) != "1":
         raise DataError(f"{path}: not a checkpoint (weights only: use --weights-in)")
-    for key in ("hidden", "batch", "seed", "train"):
+    for key in ("hidden", "batch", "seed", "train", "train_labels"):
         if meta.get(key) != ident[key]:
             raise DataError(f"{path}: a checkpoint of another run ({key} {meta.get(key)}, "
                             f"this run {ident[key]})")
