@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -32,17 +33,25 @@ static int write_floats(FILE *f, const float *data, size_t n)
     return 0;
 }
 
+/* The directory of path into dir; -1 when it does not fit. */
+static int parent_dir(const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, size, ".");
+    else if ((size_t)(slash - path) >= size)
+        return -1;
+    else
+        snprintf(dir, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return 0;
+}
+
 /* The directory entry of a rename is durable only once the directory is synced. */
 static int sync_parent(const char *path)
 {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if ((size_t)(slash - path) >= sizeof dir)
+    if (parent_dir(path, dir, sizeof dir))
         return -1;
-    else
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -124,4 +133,27 @@ int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int c
         return HDRNN_EXIT_RESOURCE;
     }
     return HDRNN_OK;
+}
+
+void hdrnn_safetensors_remove_stale(const char *path)
+{
+    char dir[4096];
+    if (parent_dir(path, dir, sizeof dir))
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    const size_t n = strlen(name);
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *p = e->d_name + (e->d_name[0] == '.');
+        if (strncmp(p, name, n) || strncmp(p + n, ".tmp", 4) || !p[n + 4] ||
+            strspn(p + n + 4, "0123456789") != strlen(p + n + 4))
+            continue;
+        char victim[8192];
+        if ((size_t)snprintf(victim, sizeof victim, "%s/%s", dir, e->d_name) < sizeof victim)
+            unlink(victim);
+    }
+    closedir(d);
 }

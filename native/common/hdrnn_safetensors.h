@@ -25,6 +25,11 @@ typedef struct hdrnn_tensor {
 int hdrnn_safetensors_write(const char *path, const hdrnn_tensor *tensors, int count,
                             const char *const *meta, hdrnn_error *err);
 
+/* A run killed while writing path leaves its temporary behind (PATH.tmpPID from C,
+ * .NAME.tmpPID from Python): removed when a run with that file starts again, so that
+ * power cuts do not fill the disk. */
+void hdrnn_safetensors_remove_stale(const char *path);
+
 /* Where a tensor read from a file goes: its expected name and shape, and storage for
  * shape[0] (x shape[1]) floats. */
 typedef struct hdrnn_tensor_dest {

@@ -1,9 +1,7 @@
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hdrnn_events.h"
 #include "hdrnn_platform.h"
@@ -307,36 +305,6 @@ static int resume(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int 
     return HDRNN_OK;
 }
 
-/* A run killed while writing its checkpoint or weights leaves the temporary file behind
- * (NAME.tmpPID from C, .NAME.tmpPID from Python): removed when the run starts again, so
- * that power cuts do not fill the disk. */
-static void remove_stale_temporaries(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *name = slash ? slash + 1 : path;
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if ((size_t)(slash - path) < sizeof dir)
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    else
-        return;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    const size_t n = strlen(name);
-    for (struct dirent *e; (e = readdir(d));) {
-        const char *p = e->d_name + (e->d_name[0] == '.');
-        if (strncmp(p, name, n) || strncmp(p + n, ".tmp", 4) || !p[n + 4] ||
-            strspn(p + n + 4, "0123456789") != strlen(p + n + 4))
-            continue;
-        char victim[8192];
-        if ((size_t)snprintf(victim, sizeof victim, "%s/%s", dir, e->d_name) < sizeof victim)
-            unlink(victim);
-    }
-    closedir(d);
-}
-
 int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
                     const hdrnn_kernels *k, hdrnn_error *err)
 {
@@ -351,9 +319,9 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
     if (run->opts.resume_from && (rc = resume(run, impl, k, &first_epoch, &first_batch, err)))
         return rc;
     if (run->opts.checkpoint)
-        remove_stale_temporaries(run->opts.checkpoint);
+        hdrnn_safetensors_remove_stale(run->opts.checkpoint);
     if (run->opts.weights_out)
-        remove_stale_temporaries(run->opts.weights_out);
+        hdrnn_safetensors_remove_stale(run->opts.weights_out);
     /* the order as the epochs before first_epoch left it (the shuffle stream is the
      * contract's whatever the weights); mid-epoch, that epoch's own shuffle too */
     for (int e = 1; e < first_epoch + (first_batch > 0); e++)
