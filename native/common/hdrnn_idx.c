@@ -139,8 +139,28 @@ static int open_features(hdrnn_split *s, const char *path, uint32_t *n, long lon
     return check_size(path, *size, (long long)header_len, *n, (long long)s->row_bytes, err);
 }
 
-/* float32 features: every value finite, checked in chunks over the whole file. */
-static int check_finite(const hdrnn_split *s, uint32_t n, hdrnn_error *err)
+/* The first value of v[0..m) that is not finite, as an error at sample (first + i) /
+ * width: HDRNN_EXIT_DATA, else HDRNN_OK. first counts values from sample 0. */
+static int check_finite(const hdrnn_split *s, const uint8_t *v, size_t first, size_t m,
+                        hdrnn_error *err)
+{
+    for (size_t i = 0; i < m; i++) {
+        float x;
+        memcpy(&x, v + 4 * i, 4);
+        if (!isfinite(x)) {
+            const size_t at = first + i;
+            hdrnn_error_set(err, "%s: %s at sample %zu, feature %zu (features must be "
+                            "finite)", s->path, isnan(x) ? "NaN" : "inf",
+                            at / (size_t)s->width, at % (size_t)s->width);
+            return HDRNN_EXIT_DATA;
+        }
+    }
+    return HDRNN_OK;
+}
+
+/* float32 features from sample `from` to the end of the file (n samples) checked in
+ * chunks: the part not held in memory. */
+static int check_finite_file(const hdrnn_split *s, size_t from, uint32_t n, hdrnn_error *err)
 {
     uint8_t *buf = malloc(SCAN_BYTES);
     if (!buf) {
@@ -149,25 +169,15 @@ static int check_finite(const hdrnn_split *s, uint32_t n, hdrnn_error *err)
     }
     const size_t total = (size_t)n * (size_t)s->width, per = SCAN_BYTES / 4;
     int rc = HDRNN_OK;
-    for (size_t first = 0; rc == HDRNN_OK && first < total; first += per) {
+    for (size_t first = from * (size_t)s->width; rc == HDRNN_OK && first < total;
+         first += per) {
         const size_t m = total - first < per ? total - first : per;
         if (pread_all(s->fd, buf, 4 * m, s->offset + 4 * (long long)first)) {
             hdrnn_error_set(err, "%s: read error", s->path);
             rc = HDRNN_EXIT_DATA;
-            break;
-        }
-        f32_from_be(buf, m);
-        for (size_t i = 0; i < m; i++) {
-            float v;
-            memcpy(&v, buf + 4 * i, 4);
-            if (!isfinite(v)) {
-                const size_t at = first + i;
-                hdrnn_error_set(err, "%s: %s at sample %zu, feature %zu (features must be "
-                                "finite)", s->path, isnan(v) ? "NaN" : "inf",
-                                at / (size_t)s->width, at % (size_t)s->width);
-                rc = HDRNN_EXIT_DATA;
-                break;
-            }
+        } else {
+            f32_from_be(buf, m);
+            rc = check_finite(s, buf, first, m, err);
         }
     }
     free(buf);
@@ -186,13 +196,12 @@ static int load_features(hdrnn_split *s, const char *path, size_t limit, int str
         return HDRNN_EXIT_RESOURCE;
     }
     int rc = open_features(s, path, n_full, &size, err);
-    if (rc == HDRNN_OK && s->dtype == HDRNN_DTYPE_F32)
-        rc = check_finite(s, *n_full, err);
     if (rc)
         return rc;
     s->count = (limit && limit < *n_full) ? limit : *n_full;
-    if (stream)
-        return HDRNN_OK; /* the file stays open for pread */
+    const int f32 = s->dtype == HDRNN_DTYPE_F32;
+    if (stream) /* the file stays open for pread */
+        return f32 ? check_finite_file(s, 0, *n_full, err) : HDRNN_OK;
     s->features = malloc(s->count * s->row_bytes + 1); /* one spare byte: never 0 bytes */
     if (!s->features) {
         hdrnn_error_set(err, "out of memory for %zu samples of %s", s->count, path);
@@ -202,8 +211,12 @@ static int load_features(hdrnn_split *s, const char *path, size_t limit, int str
         hdrnn_error_set(err, "%s: read error", path);
         return HDRNN_EXIT_DATA;
     }
-    if (s->dtype == HDRNN_DTYPE_F32)
+    if (f32) { /* the samples in memory checked there, the rest of the file read */
         f32_from_be(s->features, s->count * (size_t)s->width);
+        if ((rc = check_finite(s, s->features, 0, s->count * (size_t)s->width, err)) ||
+            (rc = check_finite_file(s, s->count, *n_full, err)))
+            return rc;
+    }
     close(s->fd);
     s->fd = -1;
     return HDRNN_OK;
@@ -351,21 +364,16 @@ int hdrnn_split_gather(const hdrnn_split *s, const uint32_t *idx, size_t first, 
     out->count = count;
     out->fd = -1;
     int bad = 0;
-    if (!idx && s->features) {
-        memcpy(features, s->features + first * row, count * row);
-    } else if (!idx) { /* a contiguous range: one read */
+    if (!idx) /* a contiguous range: one read */
         bad = pread_all(s->fd, features, count * row, s->offset + (long long)(first * row));
-    } else {
-        for (size_t k = 0; k < count && !bad; k++)
-            bad = s->features ? (memcpy(features + k * row, s->features + idx[k] * row, row), 0)
-                              : pread_all(s->fd, features + k * row, row,
-                                          s->offset + (long long)idx[k] * (long long)row);
-    }
+    for (size_t k = 0; idx && k < count && !bad; k++)
+        bad = pread_all(s->fd, features + k * row, row,
+                        s->offset + (long long)idx[k] * (long long)row);
     if (bad) {
         hdrnn_error_set(err, "%s: read error (changed while training?)", s->path);
         return HDRNN_EXIT_DATA;
     }
-    if (!s->features && s->dtype == HDRNN_DTYPE_F32)
+    if (s->dtype == HDRNN_DTYPE_F32)
         f32_from_be(features, count * (size_t)s->width);
     for (size_t k = 0; k < count; k++)
         labels[k] = s->labels[idx ? idx[k] : first + k];

@@ -49,10 +49,11 @@ int hdrnn_dataset_load(hdrnn_dataset *ds, const char *dir, size_t train_limit,
                        size_t test_limit, int classes, int stream, hdrnn_error *err);
 void hdrnn_dataset_free(hdrnn_dataset *ds);
 
-/* *out = an in-memory split of the samples idx[k] (first + k without idx), k < count,
- * their features read into features (count x row_bytes) and labels into labels: how the
- * epoch loop hands a stream-mode batch to the kernels. HDRNN_OK or HDRNN_EXIT_DATA (a
- * read error: the file changed under the run) with err set. */
+/* Stream mode (s loaded with stream): *out = an in-memory split of the samples idx[k]
+ * (first + k without idx), k < count, their features read from the file into features
+ * (count x row_bytes) and labels into labels: how the epoch loop hands a stream-mode
+ * batch to the kernels. HDRNN_OK or HDRNN_EXIT_DATA (a read error: the file changed
+ * under the run) with err set. */
 int hdrnn_split_gather(const hdrnn_split *s, const uint32_t *idx, size_t first, size_t count,
                        uint8_t *features, uint8_t *labels, hdrnn_split *out,
                        hdrnn_error *err);

@@ -122,7 +122,8 @@ struct Net {
         const long s = static_cast<long>(first), e = static_cast<long>(first + count);
         const Tensor labels = u8_tensor(test.labels, static_cast<long>(test.count));
         Tensor a = features_tensor(test, static_cast<long>(test.count)).slice(0, s, e);
-        a = test.dtype == HDRNN_DTYPE_U8 ? a.to(at::kFloat).div_(255.0) : a.clone();
+        if (test.dtype == HDRNN_DTYPE_U8)
+            a = a.to(at::kFloat).div_(255.0);  // float32 features are only read
         for (std::size_t l = 0; l < w.size(); ++l)
             a = at::sigmoid(at::addmm(b[l], a, w_t[l]));
         // argmax returns the first maximal index: the contract's lowest index on ties
