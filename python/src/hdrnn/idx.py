@@ -69,7 +69,7 @@ def _check_size(path: Path, data: bytes, header_len: int, count: int, item: int)
         raise DataError(f"{path}: {len(data) - want} trailing bytes after {count} items")
 
 
-def read_features(path: Path, limit: int | None = None) -> np.ndarray:
+def read_features(path: Path) -> np.ndarray:
     """[n, width] uint8 or float32 (every value finite); the whole file is checked."""
     data = _read(path, 8)
     magic, count = struct.unpack(">II", data[:8])
@@ -97,17 +97,8 @@ def read_features(path: Path, limit: int | None = None) -> np.ndarray:
             what = "NaN" if np.isnan(all_rows[i]) else "inf"
             raise DataError(f"{path}: {what} at sample {i // width}, feature {i % width} "
                             "(features must be finite)")
-    n = count if limit is None else min(limit, count)
-    rows = all_rows[:n * width].reshape(n, width)
+    rows = all_rows.reshape(count, width)
     return rows.astype(np.float32) if kind == F32 else rows
-
-
-def read_images(path: Path, limit: int | None = None) -> np.ndarray:
-    """MNIST's images: uint8 features of 28x28."""
-    rows = read_features(path, limit)
-    if rows.dtype != np.uint8 or rows.shape[1] != PIXELS:
-        raise DataError(f"{path}: not 28x28 uint8 images")
-    return rows
 
 
 def read_labels(path: Path, limit: int | None = None) -> np.ndarray:
@@ -129,7 +120,7 @@ def _check_classes(path: Path, labels: np.ndarray, classes: int) -> None:
                         "classes of --classes")
 
 
-def read_split(directory: Path, features: str, labels: str, limit: int | None = None,
+def read_split(directory: Path, features: str, labels: str,
                classes: int | None = None) -> Split:
     feat = read_features(directory / features)
     lab = read_labels(directory / labels)
@@ -138,8 +129,6 @@ def read_split(directory: Path, features: str, labels: str, limit: int | None = 
     if feat.shape[0] != lab.shape[0]:
         raise DataError(f"{directory / labels}: {lab.shape[0]} labels but "
                         f"{directory / features} has {feat.shape[0]} samples")
-    if limit is not None:
-        feat, lab = feat[:limit], lab[:limit]
     return Split(feat, lab)
 
 
@@ -155,8 +144,8 @@ def load(directory: str | os.PathLike, train_limit: int | None = None,
     if not d.is_dir():
         raise DataError(f"{d}: data directory not found")
     # the class count comes from the whole label files, whatever the limits
-    train = read_split(d, TRAIN_IMAGES, TRAIN_LABELS, None, classes)
-    test = read_split(d, TEST_IMAGES, TEST_LABELS, None, classes)
+    train = read_split(d, TRAIN_IMAGES, TRAIN_LABELS, classes)
+    test = read_split(d, TEST_IMAGES, TEST_LABELS, classes)
     tf, sf = train.features, test.features
     if (sf.shape[1], sf.dtype) != (tf.shape[1], tf.dtype):
         raise DataError(f"{d / TEST_IMAGES}: {sf.shape[1]} {_kind(sf)} features per sample, "
