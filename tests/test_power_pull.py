@@ -1,5 +1,5 @@
 """Power-loss-safe checkpoints on the emulated board: hdrnn-c trains with checkpoints
-on an ext4 file system on the emulated SD card (QEMU's sabrelite, -drive if=sd), the
+on an ext4 file system on the emulated SD card (QEMU's sabrelite, -device sd-card), the
 power is pulled mid-epoch (QEMU killed: whatever the guest had not written back is
 lost), the board boots again (ext4 replays its journal), the run resumes from its
 checkpoint, and its final weights are bitwise those of an uninterrupted run on the same
@@ -7,22 +7,17 @@ board. Needs the CI test image (make test-image) and mke2fs."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import select
 import shutil
 import subprocess
 import time
 
-import pexpect
-import pexpect.fdpexpect
 import pytest
 
-from helpers import REQUIRE_ALL, ROOT
+import board
+from board import PROMPT
 
-IMAGE = ROOT / "build" / "test-image"
-PROMPT = r"root@hdrnn-sabresd:[^ ]*# "
 DATA = "/usr/share/hdrnn/mnist-10k"
 SD_CARD = "sd-card,drive=card"
 # 3 epochs of 4,000 samples: 400 batches an epoch, a checkpoint every 20
@@ -32,25 +27,9 @@ TRAIN = (f"hdrnn-c --data {DATA} --hidden 30 --epochs 3 --train-limit 4000 "
 
 def _boot(disk):
     """(qemu, console) of the test image booted with disk as its SD card, logged in."""
-    qemu = subprocess.Popen(
-        ["qemu-system-arm", "-M", "sabrelite", "-cpu", "cortex-a9", "-m", "1024M", "-smp", "1",
-         "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "pty",
-         "-kernel", str(IMAGE / "vmlinuz"), "-dtb", str(IMAGE / "imx6q-sabresd.dtb"),
-         "-initrd", str(IMAGE / "initramfs.cpio.gz"),
-         "-drive", f"if=none,id=card,format=raw,file={disk}", "-device", SD_CARD,
-         "-append", "console=ttymxc0,115200 loglevel=3 rdinit=/init"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = b""
-    while b"\n" not in out:  # QEMU names its pty
-        ready, _, _ = select.select([qemu.stdout], [], [], 30)
-        chunk = os.read(qemu.stdout.fileno(), 4096) if ready else b""
-        if not chunk:
-            qemu.kill()
-            pytest.fail(f"QEMU did not name its serial pty: {out!r}")
-        out += chunk
-    pty = re.search(rb"(/dev/pts/\d+)", out).group(1).decode()
-    con = pexpect.fdpexpect.fdspawn(os.open(pty, os.O_RDWR | os.O_NOCTTY), timeout=300,
-                                    encoding="utf-8")
+    qemu, pty = board.start("-drive", f"if=none,id=card,format=raw,file={disk}",
+                            "-device", SD_CARD)
+    con = board.console(pty, timeout=300)
     con.send("\n")
     con.expect("login: ")
     con.send("root\n")
@@ -83,11 +62,7 @@ def _mount(con) -> None:
 
 @pytest.fixture
 def sd_card(tmp_path):
-    if not (IMAGE / "initramfs.cpio.gz").exists():
-        msg = "no test image (make test-image)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    board.need_image()
     mkfs = shutil.which("mkfs.ext4") or "/sbin/mkfs.ext4"
     disk = tmp_path / "sd.img"
     with open(disk, "wb") as f:

@@ -4,60 +4,28 @@ a USB serial adapter would present a real board's. Needs the CI test image
 
 import hashlib
 import os
-import re
-import select
-import subprocess
 
-import pexpect
-import pexpect.fdpexpect
 import pytest
 
-from helpers import REQUIRE_ALL, ROOT, run
-
-IMAGE = ROOT / "build" / "test-image"
-PROMPT = r"root@hdrnn-sabresd:[^ ]*# "
+from board import PROMPT, console, need_image, start
+from helpers import run
 
 
 @pytest.fixture(scope="module")
 def board():
     """(pty path, qemu process) of a booted test image, root logged out (login prompt)."""
-    if not (IMAGE / "initramfs.cpio.gz").exists():
-        msg = "no test image (make test-image)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    qemu = subprocess.Popen(
-        ["qemu-system-arm", "-M", "sabrelite", "-cpu", "cortex-a9", "-m", "1024M", "-smp", "1",
-         "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "pty",
-         "-kernel", str(IMAGE / "vmlinuz"), "-dtb", str(IMAGE / "imx6q-sabresd.dtb"),
-         "-initrd", str(IMAGE / "initramfs.cpio.gz"),
-         "-append", "console=ttymxc0,115200 loglevel=3 rdinit=/init"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    need_image()
+    qemu, pty = start()
     try:
-        # QEMU names the pty it made on stdout (7.x) or stderr (newer): wait for it, not
-        # forever
-        out = b""
-        while b"\n" not in out:
-            ready, _, _ = select.select([qemu.stdout], [], [], 30)
-            chunk = os.read(qemu.stdout.fileno(), 4096) if ready else b""
-            assert chunk, f"QEMU did not name its serial pty: {out!r}"
-            out += chunk
-        m = re.search(rb"(/dev/pts/\d+)", out)
-        assert m, out
-        yield m.group(1).decode(), qemu
+        yield pty, qemu
     finally:
         qemu.kill()
         qemu.wait()
 
 
-def _console(pty):
-    fd = os.open(pty, os.O_RDWR | os.O_NOCTTY)
-    return pexpect.fdpexpect.fdspawn(fd, timeout=180, encoding="utf-8")
-
-
 def test_pull_a_directory_over_the_console(board, tmp_path):
     pty, _ = board
-    con = _console(pty)
+    con = console(pty)
     try:
         con.send("\n")
         con.expect("login: ")
@@ -89,7 +57,7 @@ def test_pull_a_directory_over_the_console(board, tmp_path):
     r = run(["hdrnn-pull", pty, "/tmp/res", str(out)], timeout=120)
     assert r.returncode == 4 and "already exists" in r.stderr
 
-    con = _console(pty)
+    con = console(pty)
     try:  # the board keeps no packing files
         con.send("ls /tmp/.xfer* 2>/dev/null | wc -l\n")
         con.expect(r"\n0\r?\n")
@@ -99,7 +67,7 @@ def test_pull_a_directory_over_the_console(board, tmp_path):
 
 def test_login_prompt_without_user_is_one_line(board, tmp_path):
     pty, _ = board
-    con = _console(pty)
+    con = console(pty)
     try:
         con.send("\n")
         if con.expect([PROMPT, "login: "]) == 0:
