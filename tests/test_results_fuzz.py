@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 from helpers import run, trainer_cmd  # noqa: E402
 from hdrnn.report import cli as report_cli  # noqa: E402
+from hdrnn.report import compare as report_compare  # noqa: E402
 from hdrnn.report import load as report_load  # noqa: E402
 from hdrnn.report import export, tables  # noqa: E402
 from hdrnn.errors import DataError  # noqa: E402
@@ -34,9 +35,9 @@ JSON = st.recursive(
 def results(mnist10k, tmp_path_factory):
     trainer_cmd("c")
     out = tmp_path_factory.mktemp("fuzz") / "res"
-    r = run(["hdrnn-run", "--impl", "c,numpy", "--hidden", "8", "--reps", "2", "--epochs",
-             "2", "--train-limit", "200", "--test-limit", "100", "--data", str(mnist10k),
-             "--out", str(out), "--quiet"])
+    r = run(["hdrnn-run", "--impl", "c,c-stream,numpy", "--hidden", "8", "--reps", "2",
+             "--epochs", "2", "--train-limit", "200", "--test-limit", "100", "--data",
+             str(mnist10k), "--out", str(out), "--quiet"])
     assert r.returncode == 0, r.stderr
     return out
 
@@ -66,6 +67,11 @@ def _render_tables(res) -> None:
         fn(res)
     tables.matrix(res, "train_s")
     tables.matrix(res, "max_rss_kib")
+    tables.stream_mode(res)
+    tables.side_by_side([res, res], "train_s")
+    tables.side_by_side([res, res], "max_rss_kib", 1 / 1024)
+    report_cli._warnings(res)
+    report_compare.compare(res, res, 0.05)
 
 
 @settings(max_examples=150, deadline=None,
@@ -104,14 +110,18 @@ def test_report_and_resume_never_trace_back(results, tmp_path_factory, which, pa
 
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=JSON, key=st.sampled_from(["impl", "hidden", "wall_s", "train_s", "label",
-                                        "final_accuracy", "max_rss_kib", "build"]))
+@given(value=JSON | st.just("(removed)"),
+       key=st.sampled_from(["impl", "hidden", "wall_s", "train_s", "label", "final_accuracy",
+                            "max_rss_kib", "build", "epoch_log", "user_s", "sys_s"]))
 def test_full_render_never_traces_back(results, tmp_path_factory, value, key):
     d = tmp_path_factory.mktemp("render") / "res"
     shutil.copytree(results, d)
     target = sorted((d / "runs").glob("numpy__*.json"))[0]
     rec = json.loads(target.read_text())
-    rec[key] = value
+    if value == "(removed)":
+        rec.pop(key, None)
+    else:
+        rec[key] = value
     target.write_text(_dump(rec))
     err, out = io.StringIO(), io.StringIO()
     with redirect_stderr(err), redirect_stdout(out):
@@ -147,3 +157,62 @@ def test_runs_without_epochs_render(results, tmp_path, epochs):
         doc["epochs"] = epochs
         p.write_text(_dump(doc))
     _render_tables(report_load.load(d))
+
+
+_GONE = object()
+# One bad value of every kind a hand edit or a truncated write leaves behind.
+_BAD = [_GONE, None, 0, -1, 1.5, 2 ** 70, "x", "", [], [0], {}, {"a": 1}, True, 1e308]
+
+
+def _members(doc, prefix=()):
+    """Every path to a member of doc (object keys and list indexes), nested ones too."""
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) \
+        if isinstance(doc, list) else ()
+    for k, v in items:
+        yield prefix + (k,)
+        yield from _members(v, prefix + (k,))
+
+
+def _set(doc, path: tuple, value):
+    *parents, last = path
+    for k in parents:
+        doc = doc[k]
+    if value is _GONE:
+        del doc[last]
+    else:
+        doc[last] = value
+
+
+@pytest.mark.parametrize("which", ["c", "numpy", "session", "agreement"])
+def test_every_member_every_bad_value(results, tmp_path, which):
+    """Not left to chance: each member of a record, one at a time, given each bad value
+    (or removed), loads to a DataError or renders every table and the CSV."""
+    d = tmp_path / "res"
+    shutil.copytree(results, d)
+    target = {"session": d / "session.json", "agreement": d / "agreement.json"}.get(which) \
+        or sorted((d / "runs").glob(f"{which}__*.json"))[0]
+    if not target.exists():
+        pytest.skip(f"{target.name} not written by this session")
+    original = target.read_text()
+    doc = json.loads(original)
+    paths = list(_members(doc))
+    assert paths
+    failures = []
+    for path in paths:
+        for value in _BAD:
+            changed = json.loads(original)
+            _set(changed, path, value)
+            target.write_text(_dump(changed))
+            try:
+                res = report_load.load(d)
+            except DataError as e:
+                assert "\n" not in str(e)
+                continue
+            try:
+                _render_tables(res)
+                export.write_runs_csv([res], d / "runs.csv")
+            except Exception as e:  # noqa: BLE001 - the message names the case
+                shown = "(removed)" if value is _GONE else repr(value)[:30]
+                failures.append(f"{list(path)} = {shown}: {type(e).__name__}: {e}")
+    target.write_text(original)
+    assert not failures, "\n".join(failures)

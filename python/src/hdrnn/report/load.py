@@ -131,7 +131,7 @@ def _check_run(path: Path, run) -> dict:
     _typed(path, run, "resumed", (list,))
     start = run.get("start") or {}
     _integer(path, start, "train", True)
-    log = run.get("epoch_log", [])
+    log = run.setdefault("epoch_log", [])  # the figures index it
     if not isinstance(log, list) or not all(isinstance(e, dict) for e in log):
         raise DataError(f"{path}: 'epoch_log' must be a list of objects")
     for e in log:

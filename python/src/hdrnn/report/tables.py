@@ -134,11 +134,12 @@ def stream_mode(res: Results) -> str:
             if not (mem and st and rss_m and rss_s):
                 continue
             saved = median(rss_m) - median(rss_s)
+            share = f" ({100 * saved / median(rss_m):.0f} %)" if median(rss_m) else ""
             t_m, t_s = _values(mem, "train_s"), _values(st, "train_s")
             ratio = f"{median(t_s) / median(t_m):.2f}" if t_m and t_s and median(t_m) else "-"
             rows.append([res.network(hidden), esc(impl.removesuffix(STREAM_SUFFIX)),
                          f"{median(rss_m):.1f}", f"{median(rss_s):.1f}",
-                         f"{saved:.1f} ({100 * saved / median(rss_m):.0f} %)", ratio])
+                         f"{saved:.1f}{share}", ratio])
     if not rows:
         return "No run with --data-mode stream beside its in-memory twin.\n"
     return table(["network", "trainer", "peak RSS MiB, memory", "peak RSS MiB, stream",
@@ -154,7 +155,9 @@ def whole_process(res: Results) -> str:
             cell = [r for r in res.cell(impl, hidden) if not r.get("resumed")]
             if not cell:
                 continue
-            cpu = [r["user_s"] + r["sys_s"] for r in cell if r.get("user_s") is not None]
+            # CPU time only where both halves were measured
+            cpu = [r["user_s"] + r["sys_s"] for r in cell
+                   if r.get("user_s") is not None and r.get("sys_s") is not None]
             rows.append([res.network(hidden), params, esc(impl), len(cell),
                          with_ci(_values(cell, "wall_s")),
                          f"{median(_values(cell, 'startup_s')):.3f}"
@@ -190,10 +193,10 @@ def agreement(res: Results) -> str:
         return "Not run in this session (`hdrnn-run --check`).\n"
     rows = []
     for r in a["rows"]:
-        diff = r.get("max_abs")
+        diff, tol = r.get("max_abs"), r.get("tolerance")
         rows.append([network_of(r), esc(r.get("impl")),
                      esc(r.get("seed")), f"{diff:.3g}" if isinstance(diff, (int, float))
-                     else esc(r.get("error", "-")), f"{r.get('tolerance', 0):g}",
+                     else esc(r.get("error", "-")), "-" if tol is None else f"{tol:g}",
                      "ok" if r.get("ok") else "**FAILED**"])
     bad = sum(not r.get("ok") for r in a["rows"])
     head = (f"Weights after {a.get('epochs', 1)} epoch on {a.get('train', '?')} samples, "
