@@ -35,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--train-labels", type=Path, help="the .npy labels of --train")
     i.add_argument("--test", type=Path, help="the test samples (default: a share of --train)")
     i.add_argument("--test-labels", type=Path, help="the .npy labels of --test")
-    i.add_argument("--test-share", type=float, default=0.2,
+    i.add_argument("--test-share", type=float,
                    help="without --test: the stratified share kept for testing (0.2)")
-    i.add_argument("--seed", type=int, default=1, help="the split's shuffle seed (1)")
+    i.add_argument("--seed", type=int, help="the split's shuffle seed (1)")
     i.add_argument("--label-column", type=int, default=-1,
                    help="CSV: the label's column, from 0 (default -1: the last)")
     i.add_argument("--classes", type=int, help="the class count (default: largest label + 1)")
@@ -54,16 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "import":
-        if not 0 < args.test_share < 1:
+        if args.test_share is not None and not 0 < args.test_share < 1:
             raise UsageError(f"--test-share {args.test_share}: must be between 0 and 1")
         if args.classes is not None and not 2 <= args.classes <= idx.MAX_CLASSES:
             raise UsageError(f"--classes {args.classes}: must be an integer in "
                              f"[2, {idx.MAX_CLASSES}]")
-        if not 0 <= args.seed < contract.MAX_SEED:
+        if args.seed is not None and not 0 <= args.seed < contract.MAX_SEED:
             raise UsageError(f"--seed {args.seed}: must be in [0, 2^63)")
+        if args.test is not None and args.seed is not None:
+            raise UsageError("--seed: not with --test (it seeds the split of --train)")
         opts = importer.Options(args.train, args.train_labels, args.test, args.test_labels,
                                 args.test_share, args.label_column, args.classes, args.uint8,
-                                args.standardize, args.seed)
+                                args.standardize, 1 if args.seed is None else args.seed)
         print(importer.run(opts, args.dest, args.force))
     elif args.cmd == "get":
         print(datasets.get(args.name, args.tarball, args.force))

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +38,28 @@ class Table:
     label_path: Path | None = None    # where the labels are, when not in path
 
 
+# A CSV number as spreadsheets and loggers write it (NaN and inf are numbers here, refused
+# later as not finite); Python's float() would also take 1_000, full-width and Arabic digits.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                     r"|[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+# the characters a row of plain decimal numbers is made of (a fast path over _NUMBER)
+_PLAIN = re.compile(r"[0-9eE.+\- ]*")
+
+
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+    return _NUMBER.fullmatch(text) is not None
+
+
+def _where(t: "Table", r: int) -> str:
+    """Where sample r came from: FILE:LINE for a CSV, FILE: row R for a .npy."""
+    if t.path.suffix.lower() == ".npy":
+        return f"{t.path}: row {t.rows[r]}"
+    return f"{t.path}:{t.rows[r]}"
 
 
 def read_csv(path: Path, label_column: int) -> Table:
-    """Rows of numbers, one of them the label; a first row that is not all numbers is
-    a header; blank lines are skipped. A ragged row, a field that is not a number or a
+    """Rows of numbers, one of them the label; a first row whose label field is not a
+    number is a header; blank lines are skipped. A ragged row, a field that is not a number or a
     value that is not finite is a DataError naming the line."""
     text = read_file(path, "a CSV file").decode("utf-8-sig", errors="replace")
     rows, lines, header = [], [], None  # rows: float64 arrays, converted row by row
@@ -55,17 +67,27 @@ def read_csv(path: Path, label_column: int) -> Table:
         fields = [f.strip() for f in fields]
         if not any(fields):
             continue
-        if header is None and not rows and not all(_is_number(f) for f in fields):
-            header = fields
-            continue
+        if header is None and not rows:
+            col = label_column if label_column >= 0 else len(fields) + label_column
+            if not 0 <= col < len(fields):
+                raise UsageError(f"--label-column {label_column}: {path} has {len(fields)} "
+                                 "columns")
+            if not _is_number(fields[col]):
+                header = fields
+                continue
         width = len(header) if header else (len(rows[0]) if rows else len(fields))
         if len(fields) != width:
             raise DataError(f"{path}:{line_no}: {len(fields)} fields, but "
                             f"{'the header has' if header else 'the first row has'} {width} "
                             "(a ragged row)")
+        bad = None if _PLAIN.fullmatch(" ".join(fields)) and all(fields) else \
+            next((c for c, f in enumerate(fields) if not _is_number(f)), None)
+        if bad is not None:
+            what = "empty" if not fields[bad] else f"{fields[bad][:40]!r}, not a number"
+            raise DataError(f"{path}:{line_no}: column {bad + 1} is {what}")
         try:
             rows.append(np.array(fields, dtype=np.float64))
-        except ValueError:
+        except ValueError:  # plain characters in a wrong order, such as 1e or 1-2
             c = next(c for c, f in enumerate(fields) if not _is_number(f))
             raise DataError(f"{path}:{line_no}: column {c + 1} is {fields[c][:40]!r}, not a "
                             "number") from None
@@ -84,17 +106,18 @@ def read_csv(path: Path, label_column: int) -> Table:
     if header:
         names = [h for c, h in enumerate(header) if c != col]
     feats = np.delete(values, col, axis=1)
-    return Table(feats, _labels(path, values[:, col], np.asarray(lines), "line"),
-                 np.asarray(lines), path, names)
+    t = Table(feats, np.zeros(0), np.asarray(lines), path, names)
+    t.labels = _labels(t, values[:, col])
+    return t
 
 
-def _labels(path: Path, raw: np.ndarray, where: np.ndarray, unit: str) -> np.ndarray:
+def _labels(t: Table, raw: np.ndarray) -> np.ndarray:
     """Integer labels in [0, 255]; a DataError at the first that is not."""
     bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.round(raw)) | (raw < 0) | (raw > 255))
     if bad.size:
         i = int(bad[0])
-        raise DataError(f"{path}:{unit} {where[i]}: label {float(raw[i]):g} is not an "
-                        "integer class in [0, 255]")
+        raise DataError(f"{_where(t, i)}: label {float(raw[i]):g} is not an integer class "
+                        "in [0, 255]")
     return raw.astype(np.int64)
 
 
@@ -117,20 +140,25 @@ def read_npy(path: Path, labels_path: Path | None) -> Table:
                          "--test-labels FILE.npy)")
     feats = _load_npy(path, "features")
     labs = _load_npy(labels_path, "labels")
-    if feats.ndim < 2 or feats.shape[0] == 0:
-        raise DataError(f"{path}: features must be [samples, features...] (shape "
-                        f"{feats.shape})")
+    if feats.ndim < 2 or feats.shape[0] == 0 or feats[0].size == 0:
+        raise DataError(f"{path}: features must be [samples, features...] with at least one "
+                        f"of each (shape {feats.shape})")
     if labs.ndim != 1 or labs.shape[0] != feats.shape[0]:
         raise DataError(f"{labels_path}: labels of shape {labs.shape}, but {path} has "
                         f"{feats.shape[0]} samples")
     n = feats.shape[0]
-    rows = np.arange(n)
-    return Table(feats.reshape(n, -1).astype(np.float64), _labels(
-        labels_path, labs.astype(np.float64), rows, "row"), rows, path, None, labels_path)
+    t = Table(feats.reshape(n, -1).astype(np.float64), np.zeros(0), np.arange(n),
+              labels_path, None, labels_path)
+    t.labels = _labels(t, labs.astype(np.float64))  # located in the labels file
+    t.path = path
+    return t
 
 
 def read_table(path: Path, labels_path: Path | None, label_column: int) -> Table:
     if path.suffix.lower() == ".npy":
+        if label_column != -1:
+            raise UsageError(f"--label-column: {path} is a .npy; its labels are a file of "
+                             "their own (--train-labels / --test-labels)")
         return read_npy(path, labels_path)
     if labels_path is not None:
         raise UsageError(f"{labels_path}: separate labels go with .npy features; a CSV has "
@@ -143,19 +171,17 @@ def _check_finite(t: Table) -> None:
     if bad.size:
         r, c = (int(v) for v in bad[0])
         what = "NaN" if math.isnan(t.features[r, c]) else "inf"
-        unit = "line" if t.path.suffix.lower() != ".npy" else "row"
-        raise DataError(f"{t.path}:{unit} {t.rows[r]}: {what} in feature {c + 1} (features "
-                        "must be finite)")
+        raise DataError(f"{_where(t, r)}: {what} in feature {c + 1} (features must be "
+                        "finite)")
 
 
 def _check_classes(t: Table, classes: int) -> None:
     bad = np.flatnonzero(t.labels >= classes)
     if bad.size:
         i = int(bad[0])
-        unit = "line" if t.path.suffix.lower() != ".npy" else "row"
-        raise DataError(f"{t.label_path or t.path}:{unit} {t.rows[i]}: label {t.labels[i]} "
-                        "outside the "
-                        f"{classes} classes (0 to {classes - 1})")
+        where = _where(t, i) if t.label_path is None else f"{t.label_path}: row {t.rows[i]}"
+        raise DataError(f"{where}: label {t.labels[i]} outside the {classes} classes (0 to "
+                        f"{classes - 1})")
 
 
 def split(t: Table, share: float, seed: int) -> tuple[Table, Table]:
@@ -167,7 +193,7 @@ def split(t: Table, share: float, seed: int) -> tuple[Table, Table]:
     counts = [int(np.count_nonzero(t.labels == c)) for c in classes]
     total = round(share * len(t.labels))
     if not 1 <= total < len(t.labels):
-        raise DataError(f"{t.path}: {len(t.labels)} samples cannot give a test share of "
+        raise DataError(f"{t.path}: {len(t.labels)} sample(s) cannot give a test share of "
                         f"{share} (at least one sample on each side)")
     want = dict(zip(classes, datasets._largest_remainder(counts, total)))
     is_test = np.zeros(len(order), dtype=bool)
@@ -190,7 +216,7 @@ class Options:
     train_labels: Path | None = None
     test: Path | None = None
     test_labels: Path | None = None
-    test_share: float = 0.2
+    test_share: float | None = None  # without test: 0.2
     label_column: int = -1
     classes: int | None = None
     uint8: bool = False
@@ -206,6 +232,9 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
     """The two splits as the trainers read them, and what import.json records."""
     if o.test is None and o.test_labels is not None:
         raise UsageError("--test-labels: needs --test")
+    if o.test is not None and o.test_share is not None:
+        raise UsageError("--test-share: not with --test (the test samples are given)")
+    share = 0.2 if o.test_share is None else o.test_share
     # each file checked whole, in its own order, before any split: the first bad line
     tables = [read_table(o.train, o.train_labels, o.label_column)]
     if o.test is not None:
@@ -221,13 +250,13 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
     if classes < 2:
         raise DataError(f"{o.train}: every label is 0: a classifier needs at least 2 "
                         "classes (or --classes)")
-    train, test = tables if len(tables) == 2 else split(tables[0], o.test_share, o.seed)
+    train, test = tables if len(tables) == 2 else split(tables[0], share, o.seed)
     record = {"classes": classes, "features": int(train.features.shape[1]),
               "train": len(train.labels), "test": len(test.labels),
               "dtype": "uint8" if o.uint8 else "float32",
               "sources": {str(p): _sha256(p) for p in (o.train, o.train_labels, o.test,
                                                         o.test_labels) if p is not None},
-              "split": None if o.test is not None else {"test_share": o.test_share,
+              "split": None if o.test is not None else {"test_share": share,
                                                         "seed": o.seed},
               "columns": train.columns}
     if o.uint8:
@@ -236,8 +265,8 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
                               (t.features > 255))
             if bad.size:
                 r, c = (int(v) for v in bad[0])
-                raise DataError(f"{t.path}: sample {t.rows[r]}, feature {c + 1} is "
-                                f"{t.features[r, c]!r}: --uint8 needs integers 0 to 255")
+                raise DataError(f"{_where(t, r)}: feature {c + 1} is {t.features[r, c]:g}: "
+                                "--uint8 needs integers 0 to 255")
         cast = [t.features.astype(np.uint8) for t in (train, test)]
     else:
         feats = [train.features, test.features]
@@ -253,8 +282,8 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
             bad = np.argwhere(~np.isfinite(f))
             if bad.size:
                 r, c = (int(v) for v in bad[0])
-                raise DataError(f"{t.path}: sample {t.rows[r]}, feature {c + 1} is beyond "
-                                "float32's range")
+                raise DataError(f"{_where(t, r)}: feature {c + 1} is beyond float32's "
+                                "range")
     splits = [idx.Split(f, t.labels.astype(np.uint8)) for f, t in zip(cast, (train, test))]
     return splits[0], splits[1], record
 
