@@ -244,6 +244,9 @@ def make_options(a) -> Options:
     timeout = 3600.0 if a.timeout is None else a.timeout
     if not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--timeout {a.timeout}: must be a positive number of seconds")
+    if a.native_bin is not None and not a.native_bin.is_dir():
+        raise UsageError(f"--native-bin {a.native_bin}: not a directory (of hdrnn-c, "
+                         "hdrnn-eigen, hdrnn-libtorch)")
     stress = None
     if a.mode == "stress":
         if not a.mem_limit:
