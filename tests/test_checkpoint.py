@@ -76,6 +76,17 @@ def test_killed_and_resumed_equals_uninterrupted(impl, data, tmp_path):
     assert resumed_mid_run, "no kill landed after a checkpoint: the test proved nothing"
 
 
+@pytest.fixture(scope="module")
+def data_f32(data, tmp_path_factory):
+    """The same set with float32 features (IDX 0x0D), as hdrnn-data import writes them."""
+    from hdrnn import idx
+    d = idx.load(data)
+    out = tmp_path_factory.mktemp("ckdata-f32")
+    idx.write_dataset(out, *(idx.Split(s.features.astype(np.float32) / 255, s.labels)
+                             for s in (d.train, d.test)))
+    return out
+
+
 def _checkpoint(tmp_path, data, **meta_changes):
     """A real mid-run checkpoint of hdrnn-numpy, its metadata edited."""
     ck = tmp_path / "ck.st"
@@ -98,7 +109,9 @@ BAD = {
     "other-train-set": ({"train": "1400"}, "another run (train 1400"),
     "other-labels": ({"train_labels": "0123456789abcdef"},
                      "another run (train_labels 0123456789abcdef"),
-    "no-labels": ({"train_labels": None}, "another run (train_labels"),
+    "no-labels": ({"train_labels": None}, "another run (train_labels none"),
+    "other-features": ({"train_features": "0badf00d"}, "another run (train_features 0badf00d"),
+    "no-features": ({"train_features": None}, "another run (train_features none"),
     "batch-past-epoch": ({"next_batch": "215"}, "bad position"),
     "negative-batch": ({"next_batch": "-1"}, "bad position"),
     "epoch-0": ({"next_epoch": "0"}, "bad position"),
@@ -121,12 +134,18 @@ def test_a_checkpoint_of_another_run_is_refused(impl, case, data, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("impl", sorted(k for k in TRAINERS if not k.endswith("-tuned")))
-def test_any_trainer_goes_on_from_another_s_checkpoint(impl, data, tmp_path):
+@pytest.mark.parametrize("kind", ["uint8", "float32"])
+@pytest.mark.parametrize("impl", sorted(k for k in TRAINERS if not k.endswith("-tuned")) +
+                         ["c-stream", "eigen-stream"])
+def test_any_trainer_goes_on_from_another_s_checkpoint(impl, kind, data, data_f32, tmp_path):
     """A checkpoint hdrnn-numpy wrote is this run's for every trainer: the same identity
-    (the training labels' FNV-1a included) in C, C++ and Python."""
-    ck = _checkpoint(tmp_path, data)
-    r = run(trainer_cmd(impl) + _args(data, "--resume-from", str(ck)), timeout=120)
+    (the training labels' FNV-1a and the features' CRC-32 included) in C, C++ and Python,
+    from memory or from the file (stream mode), for bytes and for float32."""
+    d = data if kind == "uint8" else data_f32
+    ck = _checkpoint(tmp_path, d)
+    mode = ["--data-mode", "stream"] if impl.endswith("-stream") else []
+    r = run(trainer_cmd(impl.removesuffix("-stream")) + _args(d, "--resume-from", str(ck),
+                                                              *mode), timeout=120)
     assert r.returncode == 0, r.stderr
 
 
@@ -141,3 +160,25 @@ def test_a_checkpoint_on_other_data_of_the_same_size_is_refused(data, tmp_path):
     for impl in ("c", "numpy"):
         r = run(trainer_cmd(impl) + _args(other, "--resume-from", str(ck)), timeout=120)
         assert r.returncode == 3 and "train_labels" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("kind", ["uint8", "float32"])
+def test_a_checkpoint_on_other_features_with_the_same_labels_is_refused(kind, data, data_f32,
+                                                                        tmp_path):
+    """A re-import that changed only the features (one value of the last training sample
+    here): the features' CRC-32 differs, the checkpoint is refused, in memory and stream
+    mode."""
+    from hdrnn import idx
+    d = data if kind == "uint8" else data_f32
+    ck = _checkpoint(tmp_path, d)
+    other = tmp_path / "other"
+    shutil.copytree(d, other)
+    path = other / idx.TRAIN_IMAGES
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 1  # a byte of the last sample: the lowest mantissa bit for float32
+    path.write_bytes(bytes(blob))
+    for impl, mode in (("c", []), ("c", ["--data-mode", "stream"]), ("eigen", []),
+                       ("numpy", [])):
+        r = run(trainer_cmd(impl) + _args(other, "--resume-from", str(ck), *mode),
+                timeout=120)
+        assert r.returncode == 3 and "train_features" in r.stderr, (impl, mode, r.stderr)

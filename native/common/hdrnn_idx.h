@@ -58,6 +58,11 @@ int hdrnn_split_gather(const hdrnn_split *s, const uint32_t *idx, size_t first, 
                        uint8_t *features, uint8_t *labels, hdrnn_split *out,
                        hdrnn_error *err);
 
+/* *crc = CRC-32 (zlib's) of the s->count samples' features as the file stores them
+ * (bytes, or big-endian float32), read from the file in stream mode: what a checkpoint
+ * names its training features by. HDRNN_OK or HDRNN_EXIT_DATA with err set. */
+int hdrnn_split_crc32(const hdrnn_split *s, uint32_t *crc, hdrnn_error *err);
+
 /* Ask the cache for the features of idx[k], k < count (the next batch): the training
  * order is random, so without this each sample is a trip to DRAM when its batch starts.
  * The hint asks for L2, not L1: the batch in flight streams the weights through L1 and

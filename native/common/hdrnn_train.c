@@ -203,11 +203,11 @@ static int write_weights(const hdrnn_run *run, const hdrnn_kernels *k, const cha
 
 /* A checkpoint names the run it belongs to (what decides the weights) and where to go
  * on: epoch next_epoch from batch next_batch. */
-enum { CK_MARK, CK_IMPL, CK_HIDDEN, CK_BATCH, CK_LR, CK_SEED, CK_TRAIN, CK_LABELS, CK_EPOCH,
-       CK_NEXT, CK_KEYS };
+enum { CK_MARK, CK_IMPL, CK_HIDDEN, CK_BATCH, CK_LR, CK_SEED, CK_TRAIN, CK_LABELS,
+       CK_FEATURES, CK_EPOCH, CK_NEXT, CK_KEYS };
 static const char *const ck_keys[CK_KEYS] = {"hdrnn_checkpoint", "impl", "hidden", "batch",
                                              "lr", "seed", "train", "train_labels",
-                                             "next_epoch", "next_batch"};
+                                             "train_features", "next_epoch", "next_batch"};
 
 /* FNV-1a, 64 bits, of the training labels in use: a checkpoint resumed on other data of
  * the same size and shape (a new import, another split) is refused. */
@@ -234,6 +234,7 @@ static void identity(const hdrnn_run *run, const char *impl, char (*v)[HDRNN_MET
     snprintf(v[CK_TRAIN], HDRNN_META_VALUE, "%zu", run->data.train.count);
     snprintf(v[CK_LABELS], HDRNN_META_VALUE, "%016llx",
              (unsigned long long)labels_fnv(&run->data.train));
+    snprintf(v[CK_FEATURES], HDRNN_META_VALUE, "%08lx", (unsigned long)run->features_crc);
 }
 
 static int write_checkpoint(const hdrnn_run *run, const char *impl, const hdrnn_kernels *k,
@@ -278,11 +279,13 @@ static int resume(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int 
         hdrnn_error_set(err, "%s: not a checkpoint (weights only: use --weights-in)", path);
         return HDRNN_EXIT_DATA;
     }
-    static const int same[] = {CK_HIDDEN, CK_BATCH, CK_SEED, CK_TRAIN, CK_LABELS};
+    static const int same[] = {CK_HIDDEN, CK_BATCH, CK_SEED, CK_TRAIN, CK_LABELS,
+                               CK_FEATURES};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         if (strcmp(got[same[i]], want[same[i]])) {
             hdrnn_error_set(err, "%s: a checkpoint of another run (%s %s, this run %s)", path,
-                            ck_keys[same[i]], got[same[i]], want[same[i]]);
+                            ck_keys[same[i]], got[same[i]][0] ? got[same[i]] : "none",
+                            want[same[i]]);
             return HDRNN_EXIT_DATA;
         }
     char *end;
@@ -316,6 +319,11 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
         if ((rc = hdrnn_safetensors_read(run->opts.weights_in, rt.t, rt.count, err)))
             return rc;
     }
+    /* the features are named once: hashing them at every checkpoint would cost a pass
+     * over the set each time */
+    if ((run->opts.checkpoint || run->opts.resume_from) &&
+        (rc = hdrnn_split_crc32(&run->data.train, &run->features_crc, err)))
+        return rc;
     if (run->opts.resume_from && (rc = resume(run, impl, k, &first_epoch, &first_batch, err)))
         return rc;
     if (run->opts.checkpoint)

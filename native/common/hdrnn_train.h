@@ -49,6 +49,7 @@ typedef struct hdrnn_run {
     uint8_t *chunk_labels;
     uint32_t *iota;                 /* 0, 1, ... max_batch - 1 */
     hdrnn_rng shuffle;              /* the contract's shuffle stream, seed + 1 */
+    uint32_t features_crc;          /* checkpoints: CRC-32 of the training features */
 } hdrnn_run;
 
 /* Parse argv (with --help: usage printed, opts.help set, nothing loaded), set the FPU up,

@@ -7,6 +7,7 @@ continues: that the checkpoint was written by this same run. The C loop
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +35,26 @@ def labels_fnv(labels: np.ndarray) -> str:
     return f"{h:016x}"
 
 
-def identity(impl: str, hidden, batch: int, lr: float, seed: int, labels: np.ndarray) -> dict:
+def features_crc(features: np.ndarray) -> str:
+    """CRC-32 (zlib's) of the training features in use as the IDX file stores them (bytes,
+    or big-endian float32), as 8 hex digits: a re-import that changed only the features
+    (--standardize, say) is refused too. The C loop computes the same."""
+    crc, rows = 0, 1 << 12  # in blocks: a float32 copy of the whole set is not needed
+    for s in range(0, len(features), rows):
+        block = features[s:s + rows]
+        crc = zlib.crc32((block if block.dtype == np.uint8 else block.astype(">f4")).tobytes(),
+                         crc)
+    return f"{crc:08x}"
+
+
+def identity(impl: str, hidden, batch: int, lr: float, seed: int, labels: np.ndarray,
+             features: np.ndarray) -> dict:
     """What decides the weights of a run (the implementation aside: any trainer may go
     on from another's checkpoint, though bit-for-bit only its own)."""
     return {MARK: "1", "impl": impl, "hidden": contract.hidden_arg(hidden),
             "batch": str(batch), "lr": repr(float(lr)), "seed": str(seed),
-            "train": str(len(labels)), "train_labels": labels_fnv(labels)}
+            "train": str(len(labels)), "train_labels": labels_fnv(labels),
+            "train_features": features_crc(features)}
 
 
 def remove_stale_temporaries(path) -> None:
@@ -67,10 +82,10 @@ def load(path, sizes: list[int], ident: dict, n_batches: int):
     params = safetensors_io.params_of(path, tensors, sizes)
     if meta.get(MARK) != "1":
         raise DataError(f"{path}: not a checkpoint (weights only: use --weights-in)")
-    for key in ("hidden", "batch", "seed", "train", "train_labels"):
+    for key in ("hidden", "batch", "seed", "train", "train_labels", "train_features"):
         if meta.get(key) != ident[key]:
-            raise DataError(f"{path}: a checkpoint of another run ({key} {meta.get(key)}, "
-                            f"this run {ident[key]})")
+            raise DataError(f"{path}: a checkpoint of another run ({key} "
+                            f"{meta.get(key) or 'none'}, this run {ident[key]})")
     try:
         same_lr = float(meta.get("lr", "")) == float(ident["lr"])
     except ValueError:

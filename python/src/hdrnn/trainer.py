@@ -122,7 +122,9 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         data = idx.load(a.data, a.train_limit, a.test_limit, a.classes)
         sizes = contract.layer_sizes(a.hidden, data.inputs, data.classes)
         n_train = len(data.train.labels)
-        ident = checkpoint.identity(impl, a.hidden, a.batch, a.lr, a.seed, data.train.labels)
+        ident = checkpoint.identity(impl, a.hidden, a.batch, a.lr, a.seed, data.train.labels,
+                                    data.train.features) \
+            if a.checkpoint or a.resume_from else None
         pos = checkpoint.Position(a.first_epoch, 0)
         last = a.first_epoch + a.epochs - 1
         if a.resume_from:  # --epochs is the whole run's, as when it started
