@@ -151,7 +151,8 @@ fuzz: $(VENV)/.stamp
 		$(CURDIR)/tests/data/fuzz-idx
 	cd $(BUILD)/fuzz && bin/hdrnn-fuzz-safetensors -max_total_time=$(FUZZ_SECONDS) \
 		corpus-safetensors $(CURDIR)/tests/data/fuzz-safetensors
-	HDRNN_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/test_fuzz_idx.py
+	HDRNN_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/test_fuzz_idx.py \
+		tests/test_results_fuzz.py
 
 test: native native-tuned native-arm data lint test-image
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \
@@ -167,7 +168,7 @@ PY_SID_TESTS := tests --ignore=tests/target --ignore=tests/test_pull.py --ignore
 	--ignore=tests/test_cross_arm.py --ignore=tests/test_flash.py --ignore=tests/test_make.py \
 	--deselect tests/test_bench_trainers.py::test_one_run_measures_every_trainer
 test-python-sid: native native-tuned data
-	$(SUDO) HDRNN_DATA=$(HDRNN_DATA) tools/test-python-sid.sh $(BUILD)/python-sid $(PY_SID_TESTS)
+	$(SUDO) CI=$(CI) HDRNN_DATA=$(HDRNN_DATA) tools/test-python-sid.sh $(BUILD)/python-sid $(PY_SID_TESTS)
 
 # Write the SD-card image built by `kas build kas/imx6.yml` to a card: make flash DEV=/dev/sdX
 # (asks before writing; ARGS=--yes does not)

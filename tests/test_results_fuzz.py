@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -21,6 +22,9 @@ from hdrnn.report import load as report_load  # noqa: E402
 from hdrnn.report import export, tables  # noqa: E402
 from hdrnn.errors import DataError  # noqa: E402
 from hdrnn.runner.session import check_session  # noqa: E402
+
+# make fuzz sets HDRNN_FUZZ_EXAMPLES (20,000): a tenth of it here, each case is a report
+EXAMPLES = int(os.environ.get("HDRNN_FUZZ_EXAMPLES", "1500")) // 10
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-10 ** 400, max_value=10 ** 400)
@@ -74,7 +78,7 @@ def _render_tables(res) -> None:
     report_compare.compare(res, res, 0.05)
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(which=st.sampled_from(["session.json", "run", "agreement.json", "stress.json",
                               "junk"]),
