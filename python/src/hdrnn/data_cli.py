@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--test-share", type=float,
                    help="without --test: the stratified share kept for testing (0.2)")
     i.add_argument("--seed", type=int, help="the split's shuffle seed (1)")
-    i.add_argument("--label-column", type=int, default=-1,
+    i.add_argument("--label-column", type=int,
                    help="CSV: the label's column, from 0 (default -1: the last)")
     i.add_argument("--classes", type=int, help="the class count (default: largest label + 1)")
     kind = i.add_mutually_exclusive_group()

@@ -59,8 +59,8 @@ def _where(t: "Table", r: int) -> str:
 
 def read_csv(path: Path, label_column: int) -> Table:
     """Rows of numbers, one of them the label; a first row whose label field is not a
-    number is a header; blank lines are skipped. A ragged row, a field that is not a number or a
-    value that is not finite is a DataError naming the line."""
+    number is a header; blank lines are skipped. A ragged row, a field that is not a
+    number or a value that is not finite is a DataError naming the line."""
     text = read_file(path, "a CSV file").decode("utf-8-sig", errors="replace")
     rows, lines, header = [], [], None  # rows: float64 arrays, converted row by row
     for line_no, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
@@ -106,18 +106,18 @@ def read_csv(path: Path, label_column: int) -> Table:
     if header:
         names = [h for c, h in enumerate(header) if c != col]
     feats = np.delete(values, col, axis=1)
-    t = Table(feats, np.zeros(0), np.asarray(lines), path, names)
-    t.labels = _labels(t, values[:, col])
-    return t
+    labels = _labels(values[:, col], lambda i: f"{path}:{lines[i]}")
+    return Table(feats, labels, np.asarray(lines), path, names)
 
 
-def _labels(t: Table, raw: np.ndarray) -> np.ndarray:
-    """Integer labels in [0, 255]; a DataError at the first that is not."""
+def _labels(raw: np.ndarray, where) -> np.ndarray:
+    """Integer labels in [0, 255]; a DataError at the first that is not, located by
+    where(index)."""
     bad = np.flatnonzero(~np.isfinite(raw) | (raw != np.round(raw)) | (raw < 0) | (raw > 255))
     if bad.size:
         i = int(bad[0])
-        raise DataError(f"{_where(t, i)}: label {float(raw[i]):g} is not an integer class "
-                        "in [0, 255]")
+        raise DataError(f"{where(i)}: label {float(raw[i]):g} is not an integer class in "
+                        "[0, 255]")
     return raw.astype(np.int64)
 
 
@@ -147,23 +147,21 @@ def read_npy(path: Path, labels_path: Path | None) -> Table:
         raise DataError(f"{labels_path}: labels of shape {labs.shape}, but {path} has "
                         f"{feats.shape[0]} samples")
     n = feats.shape[0]
-    t = Table(feats.reshape(n, -1).astype(np.float64), np.zeros(0), np.arange(n),
-              labels_path, None, labels_path)
-    t.labels = _labels(t, labs.astype(np.float64))  # located in the labels file
-    t.path = path
-    return t
+    labels = _labels(labs.astype(np.float64), lambda i: f"{labels_path}: row {i}")
+    return Table(feats.reshape(n, -1).astype(np.float64), labels, np.arange(n), path, None,
+                 labels_path)
 
 
-def read_table(path: Path, labels_path: Path | None, label_column: int) -> Table:
+def read_table(path: Path, labels_path: Path | None, label_column: int | None) -> Table:
     if path.suffix.lower() == ".npy":
-        if label_column != -1:
+        if label_column is not None:
             raise UsageError(f"--label-column: {path} is a .npy; its labels are a file of "
                              "their own (--train-labels / --test-labels)")
         return read_npy(path, labels_path)
     if labels_path is not None:
         raise UsageError(f"{labels_path}: separate labels go with .npy features; a CSV has "
                          "its label column (--label-column)")
-    return read_csv(path, label_column)
+    return read_csv(path, -1 if label_column is None else label_column)
 
 
 def _check_finite(t: Table) -> None:
@@ -217,7 +215,7 @@ class Options:
     test: Path | None = None
     test_labels: Path | None = None
     test_share: float | None = None  # without test: 0.2
-    label_column: int = -1
+    label_column: int | None = None  # CSV: None is -1, the last
     classes: int | None = None
     uint8: bool = False
     standardize: bool = False
