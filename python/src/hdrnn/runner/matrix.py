@@ -48,6 +48,23 @@ def warm_up(plan: Plan, available: list[Impl], data: Path, opts: Options) -> Non
                 + ("" if m.exit_code == 0 else " (failed)"), opts.quiet)
 
 
+def _attempt(rid, impl, hidden, rep, seed, plan, data, opts, env, flight, point, earlier,
+             resumed):
+    """One run measured as a process, resumed from flight's checkpoint when point is
+    set (the earlier attempts' epochs joined in front): (measurement, record)."""
+    argv = trainer_argv(impl, plan, data, hidden, seed, opts.threads,
+                        flight.checkpoint if point else None)
+    if flight:
+        argv += flight.trainer_args(plan.checkpoint_every)
+    before = noise.snapshot()
+    m = measure.run(argv, timeout=opts.timeout, env=env, perf=opts.perf,
+                    stdout_path=flight.stdout if flight else None)
+    if point:
+        m.events = joined(m.events, earlier)
+    return m, record_of(rid, impl, hidden, rep, seed, plan, data, argv, m, before,
+                        resumed=resumed)
+
+
 def run_matrix(opts: Options, plan: Plan, session: Session, available: list[Impl],
                data: Path) -> int:
     """0 when every run of the session succeeded and the implementations agree, else 1."""
@@ -75,23 +92,31 @@ def run_matrix(opts: Options, plan: Plan, session: Session, available: list[Impl
             flight.root.mkdir(exist_ok=True)
             flight.end_orphans()
             point = flight.resume_point()
+            if point is None and flight.checkpoint.exists():  # damaged (written atomically)
+                progress.warn(f"{PROG}: {rid}: its checkpoint cannot be read; running it "
+                              "again from the start")
+                flight.clear()
         if point:
             earlier, resumed = flight.collect(point[0])
+            if [e.get("epoch") for e in earlier] != list(range(1, point[0])):
+                progress.warn(f"{PROG}: {rid}: the epochs before its checkpoint are not all "
+                              "on record; running it again from the start")
+                flight.clear()
+                point = None
+        if point:
             resumed.append({"epoch": point[0], "batch": point[1]})
             flight.save_earlier(earlier, resumed)
             say(f"{PROG}: {rid}: resuming from its checkpoint (epoch {point[0]}, batch "
                 f"{point[1]})", opts.quiet)
-        argv = trainer_argv(impl, plan, data, hidden, seed, opts.threads,
-                            flight.checkpoint if point else None)
-        if flight:
-            argv += flight.trainer_args(plan.checkpoint_every)
-        before = noise.snapshot()
-        m = measure.run(argv, timeout=opts.timeout, env=env, perf=opts.perf,
-                        stdout_path=flight.stdout if flight else None)
-        if point:
-            m.events = joined(m.events, earlier)
-        rec = record_of(rid, impl, hidden, rep, seed, plan, data, argv, m, before,
-                        resumed=resumed)
+        m, rec = _attempt(rid, impl, hidden, rep, seed, plan, data, opts, env, flight,
+                          point, earlier, resumed)
+        if point and rec["status"] != "ok":  # a checkpoint this trainer refuses, say
+            progress.warn(f"{PROG}: {rid}: resuming failed ({rec.get('failure')}: "
+                          f"{(rec.get('stderr_tail') or '').strip()[-160:]}); running it "
+                          "again from the start")
+            flight.clear()
+            m, rec = _attempt(rid, impl, hidden, rep, seed, plan, data, opts, env, flight,
+                              None, None, None)
         session.save_run(rec)
         if flight:
             flight.clear()
@@ -100,7 +125,8 @@ def run_matrix(opts: Options, plan: Plan, session: Session, available: list[Impl
         if rec["busy"]:
             progress.warn(f"{PROG}: warning: {rec['id']} waited "
                           f"{noise.waited_s(m.wall_s, m.user_s, m.sys_s):.2f} s for a CPU "
-                          f"(load {before.get('loadavg')}): its times are not to be trusted")
+                          f"(load {rec['before'].get('loadavg')}): its times are not to be "
+                          "trusted")
     progress.close()
     if busy:
         say(f"{PROG}: warning: {busy} run(s) ran on a busy machine; the report marks them")
