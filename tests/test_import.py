@@ -88,6 +88,10 @@ BAD = {
     "headerless-bad-first-row": (lambda t: ["--train", str(_csv(t / "s.csv", ["x,2,3,0"] +
                                                                 GOOD[1:], ""))],
                                  3, "s.csv:1: column 1 is 'x', not a number"),
+    "unclosed-quote": (lambda t: ["--train", str(_csv(t / "s.csv", GOOD + ['1,"2,3,0']))],
+                       3, "s.csv:12: not CSV (unexpected end of data)"),
+    "field-beyond-csv-limit": (lambda t: ["--train", str(_csv(t / "s.csv", GOOD + [
+        "1," + "9" * 200000 + ",3,0"]))], 3, "s.csv:12: not CSV (field larger than"),
     "minus-inf-feature": (lambda t: ["--train", str(_csv(t / "s.csv", GOOD + ["1,2,-inf,1"]))],
                           3, "inf in feature 3"),
     "beyond-float32": (lambda t: ["--train", str(_csv(t / "s.csv", GOOD + ["1e39,2,3,1"]))],
@@ -196,3 +200,26 @@ def test_force_never_deletes_what_it_did_not_make(kind, tmp_path):
     r = run(["hdrnn-data", "import", str(dest), "--train", str(src), "--force"])
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert (dest.read_text() if kind == "file" else (dest / "keep").read_text()) == "mine"
+
+
+def test_csv_past_one_block_keeps_rows_and_lines(tmp_path):
+    """More rows than a parsing block (importer.BLOCK_ROWS): every row lands once, in
+    order, and an error in a later block names its own line."""
+    from hdrnn import importer
+    n = 2 * importer.BLOCK_ROWS + 123
+    x = (np.arange(n * 3).reshape(n, 3) % 251).astype(np.float64)
+    rows = [f"{a:g},{b:g},{c:g},{i % 2}" for i, (a, b, c) in enumerate(x)]
+    src = _csv(tmp_path / "s.csv", rows)
+    dest = tmp_path / "set"
+    r = run(["hdrnn-data", "import", str(dest), "--train", str(src), "--uint8"])
+    assert r.returncode == 0, r.stderr
+    d = idx.load(dest)
+    got = np.concatenate([d.train.features, d.test.features]).astype(np.float64)
+    assert sorted(map(tuple, got.tolist())) == sorted(map(tuple, x.tolist()))
+    for bad, words in (("1,nan,3,0", "NaN in feature 2"), ("1,2,300,0", "feature 3 is 300")):
+        line = importer.BLOCK_ROWS + 77  # in the second block (line 1 is the header)
+        rows2 = rows[:line - 2] + [bad] + rows[line - 1:]
+        src2 = _csv(tmp_path / "s2.csv", rows2)
+        r = run(["hdrnn-data", "import", str(tmp_path / "bad"), "--train", str(src2),
+                 "--uint8"])
+        assert r.returncode == 3 and f"s2.csv:{line}: {words}" in r.stderr, r.stderr

@@ -8,14 +8,15 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import DataError, ResourceError
 
 
-def read_file(path: Path, what: str = "a file") -> bytes:
-    """The bytes of path; a DataError naming the file when it cannot be read or is not a
-    regular file. O_NONBLOCK: opening a FIFO does not wait for a writer, and a device
-    such as /dev/zero is refused before it is read without end."""
+def open_file(path: Path, what: str = "a file") -> BinaryIO:
+    """path open for reading; a DataError naming the file when it cannot be opened or is
+    not a regular file. O_NONBLOCK: opening a FIFO does not wait for a writer, and a
+    device such as /dev/zero is refused before it is read without end."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -28,7 +29,12 @@ def read_file(path: Path, what: str = "a file") -> bytes:
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
         raise DataError(f"{path}: is {kind}, not {what}")
     os.set_blocking(fd, True)
-    with os.fdopen(fd, "rb") as f:
+    return os.fdopen(fd, "rb")
+
+
+def read_file(path: Path, what: str = "a file") -> bytes:
+    """The bytes of path (open_file's checks)."""
+    with open_file(path, what) as f:
         try:
             return f.read()
         except OSError as e:

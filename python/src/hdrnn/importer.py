@@ -21,7 +21,7 @@ import numpy as np
 
 from . import datasets, idx, prng
 from .errors import DataError, UsageError
-from .files import read_file, write_text
+from .files import open_file, read_file, write_text
 
 IMPORT_JSON = "import.json"
 
@@ -57,25 +57,51 @@ def _where(t: "Table", r: int) -> str:
     return f"{t.path}:{t.rows[r]}"
 
 
-def read_csv(path: Path, label_column: int) -> Table:
+BLOCK_ROWS = 4096  # CSV rows parsed into one float64 block: no per-row array is kept
+
+
+def read_csv(path: Path, label_column: int, kind: str = "float64") -> Table:
     """Rows of numbers, one of them the label; a first row whose label field is not a
     number is a header; blank lines are skipped. A ragged row, a field that is not a
-    number or a value that is not finite is a DataError naming the line."""
-    text = read_file(path, "a CSV file").decode("utf-8-sig", errors="replace")
-    rows, lines, header = [], [], None  # rows: float64 arrays, converted row by row
-    for line_no, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    number or a value that is not finite is a DataError naming the line. The file is
+    read as a stream into blocks of features, each checked and stored as kind (see
+    _finish) when full, and a list of labels: the only copy of the data held."""
+    try:
+        with open_file(path, "a CSV file") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+            reader = csv.reader(text, strict=True)
+            return _parse_csv(path, reader, label_column, kind)
+    except csv.Error as e:
+        raise DataError(f"{path}:{reader.line_num}: not CSV ({e})") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _parse_csv(path: Path, reader, label_column: int, kind: str) -> Table:
+    blocks, block, n = [], None, 0  # block[:n] filled
+    labels, lines, header, width, col = [], [], None, 0, 0
+
+    def finish(b):  # the rows of b, whose last is the latest line read
+        first = len(lines) - len(b)
+        return _finish(b, lambda r: f"{path}:{lines[first + r]}", kind)
+
+    for fields in reader:
+        line_no = reader.line_num
         fields = [f.strip() for f in fields]
         if not any(fields):
             continue
-        if header is None and not rows:
+        if not width:  # the first row: a header or data, it sets the width
             col = label_column if label_column >= 0 else len(fields) + label_column
             if not 0 <= col < len(fields):
                 raise UsageError(f"--label-column {label_column}: {path} has {len(fields)} "
                                  "columns")
+            width = len(fields)
+            if width < 2:
+                raise DataError(f"{path}: one column: need at least one feature and the "
+                                "label")
             if not _is_number(fields[col]):
                 header = fields
                 continue
-        width = len(header) if header else (len(rows[0]) if rows else len(fields))
         if len(fields) != width:
             raise DataError(f"{path}:{line_no}: {len(fields)} fields, but "
                             f"{'the header has' if header else 'the first row has'} {width} "
@@ -86,28 +112,27 @@ def read_csv(path: Path, label_column: int) -> Table:
             what = "empty" if not fields[bad] else f"{fields[bad][:40]!r}, not a number"
             raise DataError(f"{path}:{line_no}: column {bad + 1} is {what}")
         try:
-            rows.append(np.array(fields, dtype=np.float64))
+            row = np.array(fields, dtype=np.float64)
         except ValueError:  # plain characters in a wrong order, such as 1e or 1-2
             c = next(c for c, f in enumerate(fields) if not _is_number(f))
             raise DataError(f"{path}:{line_no}: column {c + 1} is {fields[c][:40]!r}, not a "
                             "number") from None
+        if block is None or n == BLOCK_ROWS:
+            if block is not None:
+                blocks.append(finish(block))
+            block, n = np.empty((BLOCK_ROWS, width - 1)), 0
+        block[n, :col], block[n, col:] = row[:col], row[col + 1:]
+        n += 1
+        labels.append(row[col])
         lines.append(line_no)
-    if not rows:
+    if not lines:
         raise DataError(f"{path}: no rows of data")
-    width = len(rows[0])
-    if width < 2:
-        raise DataError(f"{path}: one column: need at least one feature and the label")
-    col = label_column if label_column >= 0 else width + label_column
-    if not 0 <= col < width:
-        raise UsageError(f"--label-column {label_column}: {path} has {width} columns")
-    values = np.stack(rows)
-    del rows
-    names = None
-    if header:
-        names = [h for c, h in enumerate(header) if c != col]
-    feats = np.delete(values, col, axis=1)
-    labels = _labels(values[:, col], lambda i: f"{path}:{lines[i]}")
-    return Table(feats, labels, np.asarray(lines), path, names)
+    blocks.append(finish(block[:n]))
+    feats = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    del blocks
+    names = [h for c, h in enumerate(header) if c != col] if header else None
+    return Table(feats, _labels(np.array(labels), lambda i: f"{path}:{lines[i]}"),
+                 np.asarray(lines), path, names)
 
 
 def _labels(raw: np.ndarray, where) -> np.ndarray:
@@ -133,7 +158,7 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
     return a
 
 
-def read_npy(path: Path, labels_path: Path | None) -> Table:
+def read_npy(path: Path, labels_path: Path | None, kind: str = "float64") -> Table:
     """Features [n, ...] (each sample flattened) and labels [n] from two .npy files."""
     if labels_path is None:
         raise UsageError(f"{path}: a .npy of features needs its labels (--train-labels / "
@@ -148,29 +173,53 @@ def read_npy(path: Path, labels_path: Path | None) -> Table:
                         f"{feats.shape[0]} samples")
     n = feats.shape[0]
     labels = _labels(labs.astype(np.float64), lambda i: f"{labels_path}: row {i}")
-    return Table(feats.reshape(n, -1).astype(np.float64), labels, np.arange(n), path, None,
-                 labels_path)
+    feats = feats.reshape(n, -1)
+    stored = [_finish(feats[s:s + BLOCK_ROWS].astype(np.float64),
+                      lambda r, s=s: f"{path}: row {s + r}", kind)
+              for s in range(0, n, BLOCK_ROWS)]
+    del feats
+    return Table(np.concatenate(stored), labels, np.arange(n), path, None, labels_path)
 
 
-def read_table(path: Path, labels_path: Path | None, label_column: int | None) -> Table:
+def read_table(path: Path, labels_path: Path | None, label_column: int | None,
+               kind: str = "float64") -> Table:
+    """The samples of a CSV or of .npy features and labels, features stored as kind."""
     if path.suffix.lower() == ".npy":
         if label_column is not None:
             raise UsageError(f"--label-column: {path} is a .npy; its labels are a file of "
                              "their own (--train-labels / --test-labels)")
-        return read_npy(path, labels_path)
+        return read_npy(path, labels_path, kind)
     if labels_path is not None:
         raise UsageError(f"{labels_path}: separate labels go with .npy features; a CSV has "
                          "its label column (--label-column)")
-    return read_csv(path, -1 if label_column is None else label_column)
+    return read_csv(path, -1 if label_column is None else label_column, kind)
 
 
-def _check_finite(t: Table) -> None:
-    bad = np.argwhere(~np.isfinite(t.features))
+def _finish(b: np.ndarray, where, kind: str) -> np.ndarray:
+    """Float64 features b checked (finite; for uint8 whole numbers 0 to 255; for float32
+    within its range) and stored as kind: "uint8" and "float32" as the set will hold
+    them, "float64" to be standardized first. Errors are located by where(row)."""
+    bad = np.argwhere(~np.isfinite(b))
     if bad.size:
         r, c = (int(v) for v in bad[0])
-        what = "NaN" if math.isnan(t.features[r, c]) else "inf"
-        raise DataError(f"{_where(t, r)}: {what} in feature {c + 1} (features must be "
-                        "finite)")
+        what = "NaN" if math.isnan(b[r, c]) else "inf"
+        raise DataError(f"{where(r)}: {what} in feature {c + 1} (features must be finite)")
+    if kind == "uint8":
+        bad = np.argwhere((b != np.round(b)) | (b < 0) | (b > 255))
+        if bad.size:
+            r, c = (int(v) for v in bad[0])
+            raise DataError(f"{where(r)}: feature {c + 1} is {b[r, c]:g}: --uint8 needs "
+                            "integers 0 to 255")
+        return b.astype(np.uint8)
+    if kind == "float32":
+        with np.errstate(over="ignore"):
+            out = b.astype(np.float32)
+        bad = np.argwhere(~np.isfinite(out))
+        if bad.size:
+            r, c = (int(v) for v in bad[0])
+            raise DataError(f"{where(r)}: feature {c + 1} is beyond float32's range")
+        return out
+    return b
 
 
 def _check_classes(t: Table, classes: int) -> None:
@@ -223,7 +272,11 @@ class Options:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(read_file(path)).hexdigest()
+    h = hashlib.sha256()
+    with open_file(path) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
@@ -233,12 +286,13 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
     if o.test is not None and o.test_share is not None:
         raise UsageError("--test-share: not with --test (the test samples are given)")
     share = 0.2 if o.test_share is None else o.test_share
-    # each file checked whole, in its own order, before any split: the first bad line
-    tables = [read_table(o.train, o.train_labels, o.label_column)]
+    # each file checked whole, in its own order, before any split: the first bad line;
+    # stored as the set will hold it unless standardized (then after the split, below)
+    kind = "uint8" if o.uint8 else "float64" if o.standardize else "float32"
+    tables = [read_table(o.train, o.train_labels, o.label_column, kind)]
     if o.test is not None:
-        tables.append(read_table(o.test, o.test_labels, o.label_column))
+        tables.append(read_table(o.test, o.test_labels, o.label_column, kind))
     for t in tables:
-        _check_finite(t)
         if o.classes:
             _check_classes(t, o.classes)
     if tables[-1].features.shape[1] != tables[0].features.shape[1]:
@@ -249,6 +303,7 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
         raise DataError(f"{o.train}: every label is 0: a classifier needs at least 2 "
                         "classes (or --classes)")
     train, test = tables if len(tables) == 2 else split(tables[0], share, o.seed)
+    del tables  # the unsplit features
     record = {"classes": classes, "features": int(train.features.shape[1]),
               "train": len(train.labels), "test": len(test.labels),
               "dtype": "uint8" if o.uint8 else "float32",
@@ -257,32 +312,15 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
               "split": None if o.test is not None else {"test_share": share,
                                                         "seed": o.seed},
               "columns": train.columns}
-    if o.uint8:
+    if o.standardize:  # the training set's mean and deviation, applied to both
+        mean = train.features.mean(axis=0)
+        std = train.features.std(axis=0)
+        std[std == 0] = 1.0
         for t in (train, test):
-            bad = np.argwhere((t.features != np.round(t.features)) | (t.features < 0) |
-                              (t.features > 255))
-            if bad.size:
-                r, c = (int(v) for v in bad[0])
-                raise DataError(f"{_where(t, r)}: feature {c + 1} is {t.features[r, c]:g}: "
-                                "--uint8 needs integers 0 to 255")
-        cast = [t.features.astype(np.uint8) for t in (train, test)]
-    else:
-        feats = [train.features, test.features]
-        if o.standardize:  # the training set's mean and deviation, applied to both
-            mean = train.features.mean(axis=0)
-            std = train.features.std(axis=0)
-            std[std == 0] = 1.0
-            feats = [(f - mean) / std for f in feats]
-            record["standardize"] = {"mean": mean.tolist(), "std": std.tolist()}
-        with np.errstate(over="ignore"):
-            cast = [f.astype(np.float32) for f in feats]
-        for t, f in zip((train, test), cast):
-            bad = np.argwhere(~np.isfinite(f))
-            if bad.size:
-                r, c = (int(v) for v in bad[0])
-                raise DataError(f"{_where(t, r)}: feature {c + 1} is beyond float32's "
-                                "range")
-    splits = [idx.Split(f, t.labels.astype(np.uint8)) for f, t in zip(cast, (train, test))]
+            t.features = _finish((t.features - mean) / std, lambda r, t=t: _where(t, r),
+                                 "float32")
+        record["standardize"] = {"mean": mean.tolist(), "std": std.tolist()}
+    splits = [idx.Split(t.features, t.labels.astype(np.uint8)) for t in (train, test)]
     return splits[0], splits[1], record
 
 
