@@ -29,7 +29,7 @@ import numpy as np
 
 from . import idx
 from .errors import DataError
-from .files import read_file, write_text
+from .files import read_file, sha256_of, write_text
 
 NAMES = ("mnist-10k", "mnist", "fashion-mnist")
 
@@ -91,17 +91,7 @@ MANIFEST = "SHA256SUMS"  # sha256sum's format: "<digest>  <name>" per line
 
 def digests(directory: Path) -> dict[str, str]:
     """sha256 of the four IDX files of a directory."""
-    out = {}
-    for name in idx.FILENAMES:
-        h = hashlib.sha256()
-        try:
-            with open(directory / name, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-        except OSError as e:
-            raise DataError(f"{directory / name}: cannot read: {e.strerror}") from None
-        out[name] = h.hexdigest()
-    return out
+    return {name: sha256_of(directory / name, "an IDX file") for name in idx.FILENAMES}
 
 
 def write_manifest(directory: Path) -> None:

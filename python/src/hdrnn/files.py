@@ -4,6 +4,7 @@ never sees a half-written file and a crash leaves the old file or none."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -39,6 +40,18 @@ def read_file(path: Path, what: str = "a file") -> bytes:
             return f.read()
         except OSError as e:
             raise DataError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def sha256_of(path: Path, what: str = "a file") -> str:
+    """The sha256 of path's bytes, read a MiB at a time (open_file's checks)."""
+    h = hashlib.sha256()
+    with open_file(path, what) as f:
+        try:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        except OSError as e:
+            raise DataError(f"{path}: cannot read: {e.strerror}") from None
+    return h.hexdigest()
 
 
 def read_json(path: Path, what: str = "a JSON file"):

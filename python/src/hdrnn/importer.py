@@ -9,7 +9,6 @@ the set is built in a staging directory and moved into place whole."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -21,7 +20,7 @@ import numpy as np
 
 from . import datasets, idx, prng
 from .errors import DataError, UsageError
-from .files import open_file, read_file, write_text
+from .files import open_file, read_file, sha256_of, write_text
 
 IMPORT_JSON = "import.json"
 
@@ -271,14 +270,6 @@ class Options:
     seed: int = 1
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open_file(path) as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
     """The two splits as the trainers read them, and what import.json records."""
     if o.test is None and o.test_labels is not None:
@@ -307,7 +298,7 @@ def convert(o: Options) -> tuple[idx.Split, idx.Split, dict]:
     record = {"classes": classes, "features": int(train.features.shape[1]),
               "train": len(train.labels), "test": len(test.labels),
               "dtype": "uint8" if o.uint8 else "float32",
-              "sources": {str(p): _sha256(p) for p in (o.train, o.train_labels, o.test,
+              "sources": {str(p): sha256_of(p) for p in (o.train, o.train_labels, o.test,
                                                         o.test_labels) if p is not None},
               "split": None if o.test is not None else {"test_share": share,
                                                         "seed": o.seed},
