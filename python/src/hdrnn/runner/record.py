@@ -86,11 +86,11 @@ def record_of(rid: str, impl: Impl, hidden: list[int], rep: int, seed: int, plan
     status = "ok" if ok else ("timeout" if m.timed_out else "failed")
     train_s = round(sum(e["train_s"] for e in epochs), 6)
     eval_s = round(sum(e["eval_s"] for e in epochs), 6)
+    inputs, classes = plan.inputs or contract.INPUTS, plan.classes or contract.CLASSES
     rec = {
         "id": rid, "impl": impl.name, "hidden": hidden, "rep": rep, "seed": seed,
-        "inputs": plan.inputs or contract.INPUTS, "classes": plan.classes or contract.CLASSES,
-        "params": contract.param_count(hidden, plan.inputs or contract.INPUTS,
-                                       plan.classes or contract.CLASSES),
+        "inputs": inputs, "classes": classes,
+        "params": contract.param_count(hidden, inputs, classes),
         "epochs": plan.epochs, "batch": plan.batch,
         "lr": plan.lr, "dataset": plan.dataset, "data_dir": str(data),
         "train_limit": plan.train_limit, "test_limit": plan.test_limit, "argv": argv,
