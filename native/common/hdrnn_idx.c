@@ -407,7 +407,7 @@ int hdrnn_split_crc32(const hdrnn_split *s, uint32_t *crc, hdrnn_error *err)
         for (size_t done = 0; done < total;) {
             const size_t n = total - done < sizeof buf ? total - done : sizeof buf;
             if (pread_all(s->fd, buf, n, s->offset + (long long)done)) {
-                hdrnn_error_set(err, "%s: read error (changed while training?)", s->path);
+                hdrnn_error_set(err, "%s: read error", s->path); /* at start, not training */
                 return HDRNN_EXIT_DATA;
             }
             c = crc32_update(c, buf, n);
