@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,16 @@ def trainer_cmd(impl: str) -> list[str]:
 
 def run(cmd: list[str], timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def dispositions(**how):
+    """A preexec_fn that sets a child's signal dispositions explicitly: SIGINT, SIGTERM
+    and SIGHUP default, then those given (SIGHUP=signal.SIG_IGN). Every test that
+    signals a child uses it, since the test itself may run with some ignored (nohup,
+    a detached job ignores SIGINT) and the child would inherit that."""
+    def setup():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        for name, disp in how.items():
+            signal.signal(getattr(signal, name), disp)
+    return setup

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 from corrupt import write_small  # noqa: E402
 from helpers import ROOT, run, trainer_cmd  # noqa: E402
-from hdrnn import idx  # noqa: E402
+from hdrnn import contract, idx  # noqa: E402
 from hdrnn.errors import DataError  # noqa: E402
 
 CORPUS = sorted((ROOT / "tests" / "data" / "fuzz-idx").iterdir())
@@ -41,7 +41,7 @@ def _python_reader(d, limit):
         assert "\n" not in str(e) and str(d) in str(e)
         return
     assert ds.train.features.shape[1] == ds.test.features.shape[1] == ds.inputs >= 1
-    assert len(ds.train.labels) >= 1 and 2 <= ds.classes <= idx.MAX_CLASSES
+    assert len(ds.train.labels) >= 1 and 2 <= ds.classes <= contract.MAX_CLASSES
     assert int(ds.train.labels.max()) < ds.classes and int(ds.test.labels.max()) < ds.classes
     if ds.train.features.dtype == np.float32:
         assert np.isfinite(ds.train.features).all() and np.isfinite(ds.test.features).all()

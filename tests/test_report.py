@@ -31,6 +31,16 @@ def test_report_tables_and_figures(results, tmp_path):
                  "fig6_2_time_vs_params", "fig6_3_rss_vs_params"):
         assert (rep / f"{name}.png").stat().st_size > 5000
         assert (rep / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+    # the answer first: the verdict, in words, before any table or figure
+    head = md.split("|")[0].split("![")[0]
+    assert md.startswith("# HDR-NN training benchmark\n\n## Verdict\n")
+    assert "**c** trained fastest" in head and "than numpy (the runner-up)" in head
+    assert "used the least peak memory" in head and "784-16-8-10" in head
+    # two repetitions: no interval is claimed, and none is printed in the tables
+    assert "too few repetitions for an interval (2 and 2 repetitions" in head
+    assert "95 % interval of the ratio" not in md
+    pairs = md.split("thesis section 6.3")[1].split("###")[0]
+    assert pairs.count("c vs numpy") == 2 and "% faster" in pairs
     summary = md.split("### Training time and memory")[1].split("###")[0]
     rows = [line for line in summary.splitlines() if line.startswith("| 784-")]
     assert len(rows) == 4  # 2 sizes x 2 implementations
@@ -40,7 +50,7 @@ def test_report_tables_and_figures(results, tmp_path):
 
     def median_train(impl):
         t = [r["train_s"] for r in runs if r["impl"] == impl and r["hidden"] == [8]
-             and r.get("kind") is None]
+             and r.get("kind") == "bench"]
         assert len(t) == 2
         return statistics.median(t)
     c, n = median_train("c"), median_train("numpy")
@@ -192,6 +202,26 @@ def test_report_never_writes_through_a_symlink(results, tmp_path):
     assert victim.read_text() == "keep me"
 
 
+def test_results_of_every_schema_version_render(results, tmp_path):
+    """Version 1 (before schemas: no schema members, no kind on matrix runs) still
+    reads, to the same verdict as the current version."""
+    old = tmp_path / "v1"
+    shutil.copytree(results, old)
+    for p in old.rglob("*.json"):
+        doc = json.loads(p.read_text())
+        if isinstance(doc, dict) and doc.pop("schema", None):
+            doc.pop("schema_version")
+            if doc.get("kind") == "bench":
+                del doc["kind"]
+            p.write_text(json.dumps(doc))
+    new_md, old_md = tmp_path / "new", tmp_path / "old"
+    assert run(["hdrnn-report", str(results), "--out", str(new_md)]).returncode == 0
+    r = run(["hdrnn-report", str(old), "--out", str(old_md)])
+    assert r.returncode == 0, r.stderr
+    verdict = (new_md / "index.md").read_text().split("Sources:")[0]
+    assert verdict == (old_md / "index.md").read_text().split("Sources:")[0]
+
+
 def test_buggy_trainer_module_runs():
     """tests/buggy_trainer.py (used by test_agreement) is a working trainer."""
     r = run([sys.executable, str(ROOT / "tests" / "buggy_trainer.py"), "--help"])
@@ -201,7 +231,8 @@ def test_buggy_trainer_module_runs():
 @pytest.mark.parametrize("damage", ["truncated-run", "missing-session", "wrong-type",
                                     "not-json-session", "no-runs", "hidden-strings",
                                     "huge-number", "nan", "machine-not-object",
-                                    "session-list", "bad-agreement", "bad-stress"])
+                                    "session-list", "bad-agreement", "bad-stress",
+                                    "future-schema", "foreign-schema"])
 def test_malformed_results_clear_error(results, tmp_path, damage):
     d = tmp_path / "copy"
     shutil.copytree(results, d)
@@ -234,6 +265,11 @@ def test_malformed_results_clear_error(results, tmp_path, damage):
         (d / "agreement.json").write_text(json.dumps({"rows": "nope"}))
     elif damage == "bad-stress":
         (d / "stress.json").write_text(json.dumps([1, 2]))
+    elif damage in ("future-schema", "foreign-schema"):
+        rec = json.loads(victim.read_text())
+        rec.update(schema_version=3) if damage == "future-schema" else \
+            rec.update(schema="hdrnn.session")
+        victim.write_text(json.dumps(rec))
     else:
         shutil.rmtree(d / "runs")
     r = run(["hdrnn-report", str(d), "--out", str(tmp_path / "out")])

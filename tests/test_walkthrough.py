@@ -27,7 +27,7 @@ def test_sensor_windows_to_report(tmp_path):
     session = json.loads((out / "session.json").read_text())
     assert session["shape"] == {"inputs": 96, "classes": 3}
     records = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
-    impls = {rec["impl"] for rec in records if rec.get("kind") is None}
+    impls = {rec["impl"] for rec in records if rec.get("kind") == "bench"}
     assert {"c", "c-stream", "eigen", "eigen-stream", "numpy"} <= impls
     stream = [rec for rec in records if rec["impl"] == "c-stream"]
     assert stream and all("--data-mode" in rec["argv"] and rec["status"] == "ok"

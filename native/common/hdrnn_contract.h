@@ -1,22 +1,20 @@
 /* The trainer contract (docs/contract.md) for the native trainers: network shape,
- * command-line limits and defaults, exit codes and tensor names. The Python side has
- * the same in python/src/hdrnn/contract.py and errors.py. */
+ * command-line limits and defaults, exit codes and tensor names. The shape and limits
+ * come from python/src/hdrnn/contract.py through the generated hdrnn_limits.h
+ * (HDRNN_INPUTS, HDRNN_CLASSES, HDRNN_MAX_*, HDRNN_EVAL_CHUNK). */
 #ifndef HDRNN_CONTRACT_H
 #define HDRNN_CONTRACT_H
 
 #include <stddef.h>
 
+#include "hdrnn_limits.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define HDRNN_INPUTS 784             /* MNIST: 28 x 28 pixels */
-#define HDRNN_CLASSES 10
-#define HDRNN_MAX_HIDDEN 8           /* hidden layers */
+#define HDRNN_MAX_HIDDEN HDRNN_MAX_HIDDEN_LAYERS
 #define HDRNN_MAX_LAYERS (HDRNN_MAX_HIDDEN + 2) /* layer sizes, input to output */
-#define HDRNN_MAX_LAYER_WIDTH 1000000
-#define HDRNN_EVAL_CHUNK 1000        /* test samples per evaluation step of the loop */
-#define HDRNN_MAX_LR 3.4028234663852886e38 /* FLT_MAX: the step lr / B must be a float */
 
 /* The thesis' settings are the defaults. */
 #define HDRNN_DEFAULT_HIDDEN 30

@@ -37,9 +37,6 @@ typedef struct hdrnn_dataset {
     int stream;
 } hdrnn_dataset;
 
-/* The largest class count (labels are bytes). */
-#define HDRNN_MAX_CLASSES 256
-
 /* Load the four standard files of dir; a limit of 0 means all samples; classes 0 takes
  * the class count from the labels (at least 2). Every file is checked whole (sizes,
  * labels, float32 values finite) whatever the limits; in memory mode only the first

@@ -179,18 +179,18 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow,
             char *end;
             errno = 0;
             unsigned long long s = strtoull(val, &end, 10);
-            if (errno || end == val || *end || val[0] == '-' || s >= (1ULL << 63)) {
+            if (errno || end == val || *end || val[0] == '-' || s >= HDRNN_MAX_SEED) {
                 hdrnn_error_set(err, "--seed %s: must be in [0, 2^63)", val);
                 return HDRNN_EXIT_USAGE;
             }
             o->seed = s;
         } else if (!strcmp(name, "--epochs")) {
             /* 0 is allowed: it writes the initial weights (parity tests) */
-            if (parse_long(name, val, 0, 0x7fffffffL, &v, err))
+            if (parse_long(name, val, 0, HDRNN_MAX_INT, &v, err))
                 return HDRNN_EXIT_USAGE;
             o->epochs = (int)v;
         } else {
-            if (parse_long(name, val, 1, 0x7fffffffL, &v, err))
+            if (parse_long(name, val, 1, HDRNN_MAX_INT, &v, err))
                 return HDRNN_EXIT_USAGE;
             if (!strcmp(name, "--batch"))
                 o->batch = (int)v;
@@ -219,7 +219,7 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow,
                         "position (no --weights-in or --first-epoch with it)");
         return HDRNN_EXIT_USAGE;
     }
-    if ((long long)o->first_epoch + o->epochs - 1 > 0x7fffffffLL) {
+    if ((long long)o->first_epoch + o->epochs - 1 > HDRNN_MAX_INT) {
         hdrnn_error_set(err, "--first-epoch %d with --epochs %d: the last epoch must be at "
                         "most 2147483647", o->first_epoch, o->epochs);
         return HDRNN_EXIT_USAGE;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Callable, NoReturn
 
@@ -23,6 +24,36 @@ def add_version(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
+class Interrupted(KeyboardInterrupt):
+    """A signal that ends the command (SIGINT, SIGTERM, SIGHUP): raised where the
+    program is, so that what is in flight is cleaned up (a trainer process is killed and
+    reaped by measure.run) on the way out; exit 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop(signum, _frame) -> None:
+    # A second signal during the clean-up would interrupt the clean-up: one is enough.
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) is _stop:
+            signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def handle_signals() -> None:
+    """End the command on SIGINT, SIGTERM and SIGHUP, each unless it was ignored when
+    the process started: dispositions are inherited, and an ignored one (nohup ignores
+    SIGHUP; a shell's background job, SIGINT) stays ignored, here and in our children."""
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, _stop)
+
+
 def run_main(prog: str, body: Callable[[list[str] | None], int],
              argv: list[str] | None) -> int:
     """Run ``body`` and turn the expected failures into one line and an exit code."""
@@ -40,9 +71,10 @@ def run_main(prog: str, body: Callable[[list[str] | None], int],
     except MemoryError:
         sys.stderr.write(f"{prog}: out of memory\n")
         return EXIT_RESOURCE
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{prog}: interrupted\n")
-        return 130
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        sys.stderr.write(f"{prog}: interrupted ({signal.Signals(signum).name})\n")
+        return 128 + signum
     except BrokenPipeError:
         return 141
     except OSError as e:

@@ -5,6 +5,8 @@ runner and the report take these from here; the C trainers from native/common/hd
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Iterable, Sequence
 
 from .errors import UsageError
@@ -14,12 +16,15 @@ from .errors import UsageError
 INPUTS = 784
 CLASSES = 10
 
-# Command-line limits, the same in every trainer.
+# Command-line limits, the same in every trainer. This file is their one source: CMake
+# reads these lines (NAME = literal) into the native trainers' hdrnn_limits.h, so they
+# stay plain literals.
 MAX_HIDDEN_LAYERS = 8
-MAX_LAYER_WIDTH = 1_000_000
-MAX_SEED = 2 ** 63           # seeds are in [0, 2^63)
-MAX_INT = 2 ** 31 - 1        # --epochs, --batch, limits, --threads
-MAX_LR = 3.4028234663852886e38  # float32's largest: the step lr / B must be a float
+MAX_LAYER_WIDTH = 1000000
+MAX_SEED = 9223372036854775808   # 2^63: seeds are in [0, 2^63)
+MAX_INT = 2147483647             # 2^31 - 1: --epochs, --batch, limits, --threads
+MAX_LR = 3.4028234663852886e38   # float32's largest: the step lr / B must be a float
+MAX_CLASSES = 256                # labels are bytes
 
 # The thesis' settings are the defaults.
 DEFAULTS = {"hidden": [30], "epochs": 30, "batch": 10, "lr": 3.0, "seed": 1}
@@ -28,9 +33,56 @@ DEFAULTS = {"hidden": [30], "epochs": 30, "batch": 10, "lr": 3.0, "seed": 1}
 # images. A kernel may split a step further (hdrnn-c evaluates in its batch buffers).
 EVAL_CHUNK = 1000
 
+# An implementation run with --data-mode stream is named NAME-stream in a session.
+STREAM_SUFFIX = "-stream"
+
+# The bounded options of every trainer: (low, high, what). A value outside is exit 2.
+# The runner checks its own options against the same table before it writes anything.
+BOUNDS = {
+    "epochs": (0, MAX_INT, "an integer"),
+    "batch": (1, MAX_INT, "an integer"),
+    "train_limit": (1, MAX_INT, "an integer"),
+    "test_limit": (1, MAX_INT, "an integer"),
+    "seed": (0, MAX_SEED - 1, "an integer"),
+    "classes": (2, MAX_CLASSES, "an integer"),
+    "threads": (1, 1024, "an integer"),
+    "checkpoint_every": (0, MAX_INT, "an integer (batches)"),
+}
+
 # Members of the start event that describe the run; the others describe the build.
 START_RUN_KEYS = frozenset({"event", "impl", "hidden", "params", "inputs", "classes",
                             "data_mode", "train", "test", "epochs", "batch", "lr", "seed"})
+
+
+def check_bound(name: str, value) -> None:
+    """UsageError naming the option, its value and the allowed range, unless value is
+    None or within BOUNDS[name]; lr is (0, MAX_LR] and finite."""
+    if value is None:
+        return
+    flag = "--" + name.replace("_", "-")
+    if name == "lr":
+        if not (isinstance(value, (int, float)) and math.isfinite(value)
+                and 0 < value <= MAX_LR):
+            raise UsageError(f"{flag} {value!r}: must be a number in (0, {MAX_LR:.6g}]")
+        return
+    low, high, what = BOUNDS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UsageError(f"{flag} {value!r:.40}: must be {what} in [{low}, {high}]")
+
+
+def parse_events(text: str) -> tuple[list[dict], str | None]:
+    """A trainer's stdout as the contract's JSON events, one a line; with the first line
+    that is not one (None when all are)."""
+    events = []
+    for line in text.splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            return events, line[:200]
+        if not isinstance(e, dict):
+            return events, line[:200]
+        events.append(e)
+    return events, None
 
 
 def parse_hidden(text: str) -> list[int]:

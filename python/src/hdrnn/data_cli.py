@@ -56,11 +56,8 @@ def _main(argv: list[str] | None) -> int:
     if args.cmd == "import":
         if args.test_share is not None and not 0 < args.test_share < 1:
             raise UsageError(f"--test-share {args.test_share}: must be between 0 and 1")
-        if args.classes is not None and not 2 <= args.classes <= idx.MAX_CLASSES:
-            raise UsageError(f"--classes {args.classes}: must be an integer in "
-                             f"[2, {idx.MAX_CLASSES}]")
-        if args.seed is not None and not 0 <= args.seed < contract.MAX_SEED:
-            raise UsageError(f"--seed {args.seed}: must be in [0, 2^63)")
+        contract.check_bound("classes", args.classes)
+        contract.check_bound("seed", args.seed)
         if args.test is not None and args.seed is not None:
             raise UsageError("--seed: not with --test (it seeds the split of --train)")
         opts = importer.Options(args.train, args.train_labels, args.test, args.test_labels,
@@ -72,9 +69,7 @@ def _main(argv: list[str] | None) -> int:
     elif args.cmd == "path":
         print(datasets.path_of(args.name))
     else:
-        if args.classes is not None and not 2 <= args.classes <= idx.MAX_CLASSES:
-            raise UsageError(f"--classes {args.classes}: must be an integer in "
-                             f"[2, {idx.MAX_CLASSES}]")
+        contract.check_bound("classes", args.classes)
         d = idx.load(args.dir, classes=args.classes)
         sums = datasets.verify_manifest(args.dir)
         per_class = np.bincount(d.train.labels, minlength=d.classes).tolist()

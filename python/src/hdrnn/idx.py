@@ -25,7 +25,6 @@ LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
 U8, F32 = 0x08, 0x0D       # the IDX types of features
 DTYPES = {U8: np.dtype(np.uint8), F32: np.dtype(">f4")}
 MAX_DIMS = 4               # samples and up to 3 feature dimensions
-MAX_CLASSES = 256          # labels are bytes
 ROWS = COLS = 28
 PIXELS = ROWS * COLS
 

@@ -5,7 +5,6 @@ trainers (docs/contract.md). A model supplies ``train_epoch``, ``predict`` and
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from typing import Callable, Protocol
@@ -65,20 +64,11 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
         extra(p)
     a = p.parse_args(argv)
     a.hidden = contract.parse_hidden(a.hidden)
-    for name in ("batch", "train_limit", "test_limit"):
-        _positive_int("--" + name.replace("_", "-"), getattr(a, name))
-    if a.classes is not None and not 2 <= a.classes <= idx.MAX_CLASSES:
-        raise UsageError(f"--classes {a.classes}: must be an integer in [2, {idx.MAX_CLASSES}]")
+    for name in ("batch", "train_limit", "test_limit", "classes", "epochs", "lr", "seed"):
+        contract.check_bound(name, getattr(a, name))  # 0 epochs: the initial weights
     if a.data_mode == "stream":
         raise UsageError("--data-mode stream: this trainer holds the data in memory "
                          "(hdrnn-c and hdrnn-eigen stream)")
-    if not 0 <= a.epochs <= contract.MAX_INT:  # 0 writes the initial weights (parity tests)
-        raise UsageError(f"--epochs {a.epochs}: must be 0 or more")
-    if not (math.isfinite(a.lr) and a.lr > 0):
-        raise UsageError(f"--lr {a.lr}: must be a positive finite number")
-    if a.lr > contract.MAX_LR:
-        raise UsageError(f"--lr {a.lr}: the step lr / batch must fit in float32 (at most "
-                         "3.4e38)")
     _positive_int("--first-epoch", a.first_epoch)
     if a.first_epoch + a.epochs - 1 > contract.MAX_INT:
         raise UsageError(f"--first-epoch {a.first_epoch} with --epochs {a.epochs}: the last "
@@ -92,8 +82,6 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
     for name in ("data", "weights_out", "weights_in", "checkpoint", "resume_from"):
         if getattr(a, name) == "":
             raise UsageError(f"--{name.replace('_', '-')}: empty path")
-    if not 0 <= a.seed < contract.MAX_SEED:
-        raise UsageError(f"--seed {a.seed}: must be in [0, 2^63)")
     return a
 
 

@@ -12,7 +12,7 @@ from ..cliutil import add_version, OneLineParser, run_main
 from ..errors import DataError, UsageError
 from ..files import write_text
 from . import compare as cmp
-from . import figures, tables
+from . import figures, tables, verdict
 from .export import write_runs_csv
 from .load import Results, load
 
@@ -26,8 +26,8 @@ READING = (
     "reports it; the anonymous / file-backed split is sampled from /proc. The **whole "
     "process** table is what the thesis measured: wall time from start to exit. Figures "
     "in brackets are 95 % percentile-bootstrap intervals of the median over the "
-    "repetitions; each repetition trains from its own seed unless the session used "
-    "`--same-seed`.\n")
+    "repetitions, given from 3 repetitions on (fewer give none); each repetition trains "
+    "from its own seed unless the session used `--same-seed`.\n")
 
 
 def _warnings(res: Results) -> list[str]:
@@ -63,8 +63,11 @@ def render(results: list[Results], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     figs = [figures.accuracy_vs_params(results, out), figures.accuracy_per_epoch(results, out),
             figures.time_vs_params(results, out), figures.rss_vs_params(results, out)]
-    md = ["# HDR-NN training benchmark\n",
-          "Sources: " + ", ".join(f"`{tables.esc(r.path)}`" for r in results) + "\n"]
+    md = ["# HDR-NN training benchmark\n", "## Verdict\n"]
+    for res in results:
+        md += ([f"### {esc_label(res)}\n"] if len(results) > 1 else []) + \
+            [verdict.summary(res)]
+    md += ["Sources: " + ", ".join(f"`{tables.esc(r.path)}`" for r in results) + "\n"]
     md += [f"> {w}\n" for res in results for w in _warnings(res)]
     md.append(READING)
     md += [f"![{f[0]}]({f[0]})\n" for f in figs if f]
@@ -79,7 +82,9 @@ def render(results: list[Results], out: Path) -> Path:
             md += [f"### Instruction counts{unit}\n",
                    f"QEMU: `{tables.esc(emu.get('qemu'))}`. FLOP as docs/performance.md "
                    "counts them.\n", tables.instructions(res)]
-        md += [
+        md += ["### Every pair of implementations (thesis section 6.3)\n",
+               "Training time and peak RSS of A against B, medians: how much less of "
+               "B's time or memory A needs, in percent of B's.\n", verdict.pairwise(res),
                f"### Training time, implementation x implementation (thesis table 6.4){unit}\n",
                "Median training time of the row over that of the column.\n",
                tables.matrix(res, "train_s"),

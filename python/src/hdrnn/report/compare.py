@@ -3,8 +3,9 @@
 Per configuration (network and implementation) in both directories: the ratio of the
 medians NEW / BASE with its 95 % bootstrap interval (both sides resampled). A change
 counts as a regression when the whole interval lies above 1 + threshold, i.e. when even
-the most favourable reading of the noise leaves it slower (or larger) than allowed. With
-one run on each side there is no interval and the ratio itself is judged.
+the most favourable reading of the noise leaves it slower (or larger) than allowed (and
+an improvement when it lies wholly below 1 - threshold). With fewer than three runs on a
+side there is no interval and the ratio itself is judged, which the verdict says.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def parse_threshold(text: str) -> float:
 
 def compare(base: Results, new: Results, threshold: float) -> tuple[str, list[str]]:
     """The Markdown table and the list of regressions (one line each)."""
-    rows, regressions = [], []
+    rows, regressions, improvements, unsure = [], [], [], 0
     for params, hidden in sorted(set(base.configs()) & set(new.configs())):
         for impl in sorted(set(base.impls()) & set(new.impls())):
             b_cell, n_cell = base.cell(impl, hidden), new.cell(impl, hidden)
@@ -47,9 +48,14 @@ def compare(base: Results, new: Results, threshold: float) -> tuple[str, list[st
                     row.append("-")
                     continue
                 ratio, ci = ratio_ci(b, n)
-                low = ci[0] if ci else ratio
+                low, high = ci if ci else (ratio, ratio)
+                unsure += ci is None
                 row.append(f"{(ratio - 1) * 100:+.1f} %" + (
-                    f" [{(ci[0] - 1) * 100:+.1f}, {(ci[1] - 1) * 100:+.1f}]" if ci else " (n=1)"))
+                    f" [{(ci[0] - 1) * 100:+.1f}, {(ci[1] - 1) * 100:+.1f}]" if ci else
+                    f" (n={len(b)}/{len(n)}: no interval)"))
+                if high < 1 - threshold:
+                    improvements.append(f"{new.network(hidden)} {impl}: {name} "
+                                        f"{(ratio - 1) * 100:+.1f} %")
                 if low > 1 + threshold:
                     verdict = "**REGRESSION**"
                     regressions.append(f"{new.network(hidden)} {impl}: {name} "
@@ -60,6 +66,16 @@ def compare(base: Results, new: Results, threshold: float) -> tuple[str, list[st
             f"[95 % bootstrap interval]; a regression is an interval wholly above "
             f"+{threshold * 100:g} %.\n\n")
     if not rows:
-        return head + "No configuration ran successfully in both.\n", regressions
+        return ("**Verdict:** nothing to compare: no configuration ran successfully in "
+                "both.\n\n" + head), regressions
+    said = (f"**Verdict:** {len(regressions)} regression(s) beyond the noise and the "
+            f"{threshold * 100:g} % threshold: " + "; ".join(esc(r) for r in regressions)
+            if regressions else f"**Verdict:** no regression beyond the noise and the "
+            f"{threshold * 100:g} % threshold over {len(rows)} configuration(s)")
+    said += (f". Improvements: {'; '.join(esc(x) for x in improvements)}" if improvements
+             else "")
+    said += (f". {unsure} figure(s) had fewer than 3 runs on a side: judged by the ratio "
+             "alone, without an interval" if unsure else "") + ".\n\n"
+    head = said + head
     return head + table(["network", "impl", "runs base / new", "training time",
                          "peak RSS", "verdict"], rows), regressions

@@ -8,13 +8,10 @@ from pathlib import Path
 
 from ..contract import network_of
 from ..files import write_atomic
+from ..schema import RUN_COLUMNS
 from .load import Results
 
-COLUMNS = ["source", "id", "kind", "impl", "network", "params", "rep", "seed", "status",
-           "exit_code", "signal", "build", "binary", "epochs", "batch", "lr", "dataset",
-           "wall_s", "user_s", "sys_s", "train_s", "eval_s", "startup_s", "max_rss_kib",
-           "rss_anon_peak_kib", "rss_file_peak_kib", "final_accuracy", "target_accuracy",
-           "time_to_target_s", "busy", "utc"]
+COLUMNS = ["source", *RUN_COLUMNS]
 
 
 def write_runs_csv(results: list[Results], path: Path) -> None:

@@ -2,7 +2,9 @@
 
 The interval is the percentile bootstrap of the median (2,000 resamples, a fixed seed so
 a report is reproducible), at 95 %. With a handful of repetitions it is wide and that is
-the point: it says how much the repetitions disagree. One run has no interval.
+the point: it says how much the repetitions disagree. Below MIN_REPS repetitions there
+is no interval: a bootstrap of two values only ever draws those two, so its "interval"
+is their range, not a statement about the noise.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 
 RESAMPLES = 2000
 LEVEL = 0.95
+MIN_REPS = 3
 
 
 def median(xs) -> float:
@@ -23,9 +26,9 @@ def _medians(xs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def median_ci(xs) -> tuple[float, float] | None:
-    """95 % percentile-bootstrap interval of the median; None for fewer than 2 values."""
+    """95 % percentile-bootstrap interval of the median; None below MIN_REPS values."""
     xs = np.asarray(xs, dtype=np.float64)
-    if len(xs) < 2:
+    if len(xs) < MIN_REPS:
         return None
     meds = _medians(xs, np.random.default_rng(0))
     a = (1 - LEVEL) / 2
@@ -33,11 +36,12 @@ def median_ci(xs) -> tuple[float, float] | None:
 
 
 def ratio_ci(base, new) -> tuple[float, tuple[float, float] | None]:
-    """median(new) / median(base) and its 95 % bootstrap interval (both resampled)."""
+    """median(new) / median(base) and its 95 % bootstrap interval (both resampled);
+    no interval unless both sides have MIN_REPS values."""
     b = np.asarray(base, dtype=np.float64)
     n = np.asarray(new, dtype=np.float64)
     ratio = median(n) / median(b)
-    if len(b) < 2 and len(n) < 2:
+    if min(len(b), len(n)) < MIN_REPS:
         return ratio, None
     rng = np.random.default_rng(0)
     ratios = _medians(n, rng) / _medians(b, rng)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from ..contract import CLASSES, INPUTS, flops_per_sample, network_of
-from ..runner.impls import STREAM_SUFFIX
+from ..contract import STREAM_SUFFIX
 from .load import Results
 from .stats import median, median_ci
 

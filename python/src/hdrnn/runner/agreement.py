@@ -11,18 +11,13 @@ error (a missed or doubled update, a wrong step) moves weights by lr/B * grad ~ 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
 from .. import contract, safetensors_io
 from ..errors import DataError
-from . import measure
-from .impls import Impl
-from .presets import Plan
-from .progress import Progress, say
-from .record import child_env, describe, record_of, trainer_argv
-from .session import Session
+from ..store import ResultsDir
+from .progress import say
 
 PROG = "hdrnn-run"
 CHECK_TRAIN = 500   # training samples of a check run: 50 batches of 10, one epoch
@@ -69,68 +64,40 @@ def check_id(impl: str, hidden: list[int], k: int) -> str:
     return f"check__{impl}__h{contract.hidden_tag(hidden)}__s{k}"
 
 
-def run_check(plan: Plan, session: Session, available: list[Impl], data: Path,
-              threads: int, timeout: float, seeds: int, quiet: bool) -> dict:
-    """Check runs (saved like any run, so --resume skips finished ones), then the
-    verdicts in agreement.json. Returns that file's content."""
-    check_plan = plan.with_overrides(epochs=1, train_limit=CHECK_TRAIN, test_limit=CHECK_TEST)
-    seed_list = [plan.seed_of(k) for k in range(1, seeds + 1)]
-    jobs = [(impl, hidden, k, seed) for k, seed in enumerate(seed_list, 1)
-            for hidden in plan.hidden for impl in available]
-    progress = Progress(len(jobs), quiet)
-    env = child_env(threads)
-    for impl, hidden, k, seed in jobs:
-        rid = check_id(impl.name, hidden, k)
-        rec = session.load_run(rid)
-        if rec is None:
-            w = session.weights_dir / f"{rid}.safetensors"
-            argv = trainer_argv(impl, check_plan, data, hidden, seed, threads)
-            argv += ["--weights-out", str(w)]
-            m = measure.run(argv, timeout=timeout, env=env)
-            rec = record_of(rid, impl, hidden, k, seed, check_plan, data, argv, m, {},
-                            {"kind": "check", "weights": str(w.relative_to(session.root))})
-            session.save_run(rec)
-        progress.done("check " + describe(rec))
-    progress.close()
-    result = verdicts(session, plan, available, seed_list)
-    session.save("agreement.json", result)
-    return result
-
-
-def verdicts(session: Session, plan: Plan, available: list[Impl], seeds: list[int]) -> dict:
-    names = [i.name for i in available]
+def verdicts(store: ResultsDir, records: list[dict], names: list[str]) -> dict:
+    """agreement.json from the check runs' records (k: the rep member, the seed's
+    index): every implementation against the reference, per network and seed."""
     ref = REFERENCE if REFERENCE in names else names[0]
-    rows = []
-    for k, seed in enumerate(seeds, 1):
-        for hidden in plan.hidden:
-            ref_rec = session.load_run(check_id(ref, hidden, k))
-            ref_w = _weights(session, ref_rec)
-            for name in names:
-                if name == ref:
-                    continue
-                rec = session.load_run(check_id(name, hidden, k))
-                w = _weights(session, rec)
-                row = {"impl": name, "reference": ref, "hidden": hidden, "seed": seed,
-                       "inputs": plan.inputs, "classes": plan.classes,
-                       "tolerance": tolerance(hidden)}
-                if ref_w is None or w is None:
-                    who = ref if ref_w is None else name
-                    row.update(ok=False, max_abs=None, error=f"{who}'s check run failed")
-                else:
-                    tensors = compare(w, ref_w)
-                    diff = max_abs(tensors)
-                    row.update(max_abs=diff, tensors=tensors,
-                               ok=diff is not None and diff < row["tolerance"])
-                rows.append(row)
+    by = {(r["impl"], tuple(r["hidden"]), r["rep"]): r for r in records}
+    rows, seeds = [], {}
+    for (impl, hidden, k), rec in by.items():
+        seeds[k] = rec["seed"]
+        if impl == ref:
+            continue
+        ref_rec = by.get((ref, hidden, k))
+        ref_w, w = _weights(store, ref_rec), _weights(store, rec)
+        row = {"impl": impl, "reference": ref, "hidden": list(hidden), "seed": rec["seed"],
+               "inputs": rec["inputs"], "classes": rec["classes"],
+               "tolerance": tolerance(list(hidden))}
+        if ref_w is None or w is None:
+            who = ref if ref_w is None else impl
+            row.update(ok=False, max_abs=None, error=f"{who}'s check run failed")
+        else:
+            tensors = compare(w, ref_w)
+            diff = max_abs(tensors)
+            row.update(max_abs=diff, tensors=tensors,
+                       ok=diff is not None and diff < row["tolerance"])
+        rows.append(row)
     return {"epochs": 1, "train": CHECK_TRAIN, "test": CHECK_TEST, "reference": ref,
-            "seeds": seeds, "rows": rows, "failures": [r for r in rows if not r["ok"]]}
+            "seeds": [seeds[k] for k in sorted(seeds)], "rows": rows,
+            "failures": [r for r in rows if not r["ok"]]}
 
 
-def _weights(session: Session, rec: dict | None) -> dict | None:
+def _weights(store: ResultsDir, rec: dict | None) -> dict | None:
     if not rec or rec.get("status") != "ok" or "weights" not in rec:
         return None
     try:
-        return safetensors_io.load(session.root / rec["weights"])
+        return safetensors_io.load(store.root / rec["weights"])
     except DataError:
         return None
 

@@ -17,7 +17,7 @@ NATIVE = {"c", "eigen", "libtorch"}
 # Trainers with --data-mode stream: as "NAME-stream" they are implementations of their
 # own in a session (their records, tables and figures beside the in-memory ones).
 STREAMING = ["c", "eigen"]
-STREAM_SUFFIX = "-stream"
+STREAM_SUFFIX = contract.STREAM_SUFFIX
 KNOWN = ALL + [n + STREAM_SUFFIX for n in STREAMING]
 THREADED = {"libtorch", "torch"}  # trainers that take --threads
 PYTHON_MODULES = {"numpy": "hdrnn.train_numpy", "numpy-sample": "hdrnn.train_numpy_sample",
@@ -99,19 +99,3 @@ def discover(wanted: list[str] | None, native_bin: Path | None = None
     """(available, skipped) among ``wanted`` (None: all)."""
     found = [find(n, native_bin) for n in (wanted or ALL)]
     return [i for i in found if i.argv], [i for i in found if not i.argv]
-
-
-def describe_builds(available: list[Impl], data: Path) -> dict:
-    """Each trainer's build as its start event says on a one-sample run: version,
-    compiler, ISA; or why the probe failed."""
-    from . import measure
-    from .record import child_env
-    out = {}
-    for impl in available:
-        m = measure.run(impl.argv + contract.trainer_argv(data, [2], 0, 1, 3.0, 1, 1, 1),
-                        timeout=300, env=child_env(1))
-        start = contract.find_event(m.events, "start")
-        info = contract.build_info(start) if start else {"probe_error": m.stderr_tail[-300:]}
-        out[impl.name] = {"argv": impl.argv, "binary": impl.binary,
-                          "build": impl.build_of(start or {}), **info}
-    return out

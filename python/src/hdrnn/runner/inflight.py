@@ -15,10 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import contract, safetensors_io
+from .. import contract, safetensors_io, schema
 from ..errors import DataError
 from ..files import read_json, write_json
-from .measure import _parse_stdout
 
 CHECKPOINTS = "checkpoints"
 
@@ -55,6 +54,30 @@ class InFlight:
         except (DataError, KeyError, ValueError):
             return None
 
+    def prepare(self, progress) -> tuple[tuple[int, int], list[dict], list[dict]] | None:
+        """Where an interrupted attempt left this run: ((next epoch, next batch), the
+        earlier attempts' epochs, where each resume began), saved for the attempt about
+        to start; or None to run it from the start (progress.warn says why when a
+        checkpoint was there but cannot serve)."""
+        point = self.resume_point()
+        if point is None:
+            if self.checkpoint.exists():  # damaged (it is written atomically)
+                progress.warn(f"hdrnn-run: {self.rid}: its checkpoint cannot be read; "
+                              "running it again from the start")
+            self.clear()
+            return None
+        earlier, resumed = self.collect(point[0])
+        if [e.get("epoch") for e in earlier] != list(range(1, point[0])):
+            progress.warn(f"hdrnn-run: {self.rid}: the epochs before its checkpoint are "
+                          "not all on record; running it again from the start")
+            self.clear()
+            return None
+        resumed.append({"epoch": point[0], "batch": point[1]})
+        self.save_earlier(earlier, resumed)
+        progress.note(f"hdrnn-run: {self.rid}: resuming from its checkpoint (epoch "
+                      f"{point[0]}, batch {point[1]})")
+        return point, earlier, resumed
+
     def end_orphans(self) -> None:
         """A runner killed with SIGKILL leaves its trainer running (it has its own
         session): end any process still writing this checkpoint before resuming it."""
@@ -85,11 +108,12 @@ class InFlight:
         if self.earlier.is_file():
             try:
                 saved = read_json(self.earlier, "an in-flight record")
+                schema.version_of(self.earlier, saved, "inflight")
                 epochs, resumed = list(saved["epochs"]), list(saved["resumed"])
             except (DataError, KeyError, TypeError):
                 epochs, resumed = [], []
         if self.stdout.is_file():
-            events, _ = _parse_stdout(self.stdout.read_text(errors="replace"))
+            events, _ = contract.parse_events(self.stdout.read_text(errors="replace"))
             epochs += contract.epoch_events(events)
         by_epoch = {e.get("epoch"): e for e in epochs if isinstance(e, dict)}
         kept = [by_epoch[k] for k in sorted(k for k in by_epoch
@@ -97,7 +121,8 @@ class InFlight:
         return kept, resumed
 
     def save_earlier(self, epochs: list[dict], resumed: list[dict]) -> None:
-        write_json(self.earlier, {"epochs": epochs, "resumed": resumed})
+        write_json(self.earlier, schema.stamp("inflight", {"epochs": epochs,
+                                                           "resumed": resumed}))
 
     def clear(self) -> None:
         for p in (self.checkpoint, self.stdout, self.earlier):

@@ -1,26 +1,47 @@
-"""The benchmark matrix: every implementation at every size, repeated, each run a
-measured process whose record is saved before the next starts (so an interrupted
+"""The benchmark matrix: every implementation at every size, repeated, each run a spec
+for the executor, whose record is saved before the next starts (so an interrupted
 session loses at most the run in flight). Before it: warm-up runs, then the agreement
 check."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
-from . import agreement, measure, noise
+from .. import contract
+from ..schema import Kind, RunSpec
+from ..store import ResultsDir
+from . import agreement
+from .executor import execute, is_done, run_all
 from .impls import Impl
-from .inflight import CHECKPOINTS, InFlight, joined
 from .options import Options
 from .presets import Plan
 from .progress import Progress, say
-from .record import child_env, describe, record_of, run_id, trainer_argv
-from .session import Session
 
 PROG = "hdrnn-run"
 
 
-def jobs(plan: Plan, available: list[Impl]) -> list[tuple[Impl, list[int], int]]:
+def run_id(impl: str, hidden: list[int], rep: int) -> str:
+    return f"{impl}__h{contract.hidden_tag(hidden)}__r{rep}"
+
+
+def spec_of(plan: Plan, opts: Options, data: Path, impl: str, hidden: list[int], rep: int,
+            kind: Kind = Kind.BENCH, rid: str | None = None) -> RunSpec:
+    """The spec of one run of the plan (inputs and classes: the data's, set on the plan
+    when the data was read)."""
+    return RunSpec(id=rid or run_id(impl, hidden, rep), kind=kind, impl=impl,
+                   hidden=tuple(hidden), rep=rep, seed=plan.seed_of(rep),
+                   epochs=plan.epochs, batch=plan.batch, lr=plan.lr, data=str(data),
+                   dataset=plan.dataset, inputs=plan.inputs or contract.INPUTS,
+                   classes=plan.classes or contract.CLASSES, train_limit=plan.train_limit,
+                   test_limit=plan.test_limit, weights_in=plan.weights_in,
+                   checkpoint_every=plan.checkpoint_every if kind == Kind.BENCH else None,
+                   target_accuracy=plan.target_accuracy, timeout_s=opts.timeout,
+                   threads=opts.threads, perf=opts.perf and kind == Kind.BENCH)
+
+
+def jobs(plan: Plan, names: list[str]) -> list[tuple[str, list[int], int]]:
     """(impl, hidden, rep) in the plan's order:
     - interleaved: repetition, then size, then implementation; every implementation
       runs once before any runs again, so drift (thermal, other load) is shared;
@@ -28,108 +49,60 @@ def jobs(plan: Plan, available: list[Impl]) -> list[tuple[Impl, list[int], int]]
     - random: interleaved, shuffled with the plan's seed (reproducible)."""
     reps = range(1, plan.reps + 1)
     if plan.order == "grouped":
-        return [(i, h, r) for i in available for h in plan.hidden for r in reps]
-    out = [(i, h, r) for r in reps for h in plan.hidden for i in available]
+        return [(i, h, r) for i in names for h in plan.hidden for r in reps]
+    out = [(i, h, r) for r in reps for h in plan.hidden for i in names]
     if plan.order == "random":
         random.Random(plan.seed).shuffle(out)
     return out
 
 
-def warm_up(plan: Plan, available: list[Impl], data: Path, opts: Options) -> None:
+def warm_up(plan: Plan, opts: Options, data: Path, available: list[Impl]) -> None:
     """plan.warmup unrecorded runs per implementation at the first size: they bring data
     and libraries into the page cache and the CPU out of its idle clock."""
-    env = child_env(opts.threads)
     for n in range(plan.warmup):
         for impl in available:
-            argv = trainer_argv(impl, plan, data, plan.hidden[0], plan.seed_of(1),
-                                opts.threads)
-            m = measure.run(argv, timeout=opts.timeout, env=env)
-            say(f"{PROG}: warm-up {n + 1}/{plan.warmup} {impl.name}: {m.wall_s:.2f} s"
-                + ("" if m.exit_code == 0 else " (failed)"), opts.quiet)
+            spec = spec_of(plan, opts, data, impl.name, plan.hidden[0], 1, Kind.WARMUP,
+                           f"warmup__{impl.name}")
+            rec = execute(spec, impl)
+            say(f"{PROG}: warm-up {n + 1}/{plan.warmup} {impl.name}: {rec['wall_s']:.2f} s"
+                + ("" if rec["status"] == "ok" else " (failed)"), opts.quiet)
 
 
-def _attempt(rid, impl, hidden, rep, seed, plan, data, opts, env, flight, point, earlier,
-             resumed):
-    """One run measured as a process, resumed from flight's checkpoint when point is
-    set (the earlier attempts' epochs joined in front): (measurement, record)."""
-    argv = trainer_argv(impl, plan, data, hidden, seed, opts.threads,
-                        flight.checkpoint if point else None)
-    if flight:
-        argv += flight.trainer_args(plan.checkpoint_every)
-    before = noise.snapshot()
-    m = measure.run(argv, timeout=opts.timeout, env=env, perf=opts.perf,
-                    stdout_path=flight.stdout if flight else None)
-    if point:
-        m.events = joined(m.events, earlier)
-    return m, record_of(rid, impl, hidden, rep, seed, plan, data, argv, m, before,
-                        resumed=resumed)
-
-
-def run_matrix(opts: Options, plan: Plan, session: Session, available: list[Impl],
+def run_matrix(opts: Options, plan: Plan, store: ResultsDir, available: list[Impl],
                data: Path) -> int:
     """0 when every run of the session succeeded and the implementations agree, else 1."""
-    todo = [(i, h, r) for i, h, r in jobs(plan, available)
-            if not session.done(run_id(i.name, h, r))]
-    total = len(available) * len(plan.hidden) * plan.reps
-    if len(todo) < total:
-        say(f"{PROG}: resuming: {total - len(todo)} of {total} runs already done", opts.quiet)
-    warm_up(plan, available, data, opts)
+    specs = [spec_of(plan, opts, data, i, h, r)
+             for i, h, r in jobs(plan, [i.name for i in available])]
+    todo = [s for s in specs if not is_done(store.load_run(s.id))]
+    if len(todo) < len(specs):
+        say(f"{PROG}: resuming: {len(specs) - len(todo)} of {len(specs)} runs already done",
+            opts.quiet)
+    warm_up(plan, opts, data, available)
     agreed = True
     if plan.check:
-        result = agreement.run_check(plan, session, available, data, opts.threads,
-                                     opts.timeout, opts.check_seeds, opts.quiet)
+        check_plan = replace(plan, epochs=1, train_limit=agreement.CHECK_TRAIN,
+                             test_limit=agreement.CHECK_TEST)
+        check_specs = [replace(spec_of(check_plan, opts, data, impl.name, h, k, Kind.CHECK,
+                                       agreement.check_id(impl.name, h, k)),
+                               weights_out=str(store.weights_dir /
+                                               f"{agreement.check_id(impl.name, h, k)}"
+                                               ".safetensors"))
+                       for k in range(1, opts.check_seeds + 1) for h in plan.hidden
+                       for impl in available]
+        impls = {i.name: i for i in available}
+        progress = Progress(len(check_specs), opts.quiet)
+        records = run_all(check_specs, impls, store, progress, "check ")
+        progress.close()
+        result = agreement.verdicts(store, records, [i.name for i in available])
+        store.save("agreement.json", "agreement", result)
         agreement.note_failures(result)
         agreed = not result["failures"]
     progress = Progress(len(todo), opts.quiet)
-    env = child_env(opts.threads)
-    busy = 0
-    for impl, hidden, rep in todo:
-        seed = plan.seed_of(rep)
-        rid = run_id(impl.name, hidden, rep)
-        flight = earlier = resumed = point = None
-        if plan.checkpoint_every is not None:
-            flight = InFlight(session.root / CHECKPOINTS, rid)
-            flight.root.mkdir(exist_ok=True)
-            flight.end_orphans()
-            point = flight.resume_point()
-            if point is None and flight.checkpoint.exists():  # damaged (written atomically)
-                progress.warn(f"{PROG}: {rid}: its checkpoint cannot be read; running it "
-                              "again from the start")
-                flight.clear()
-        if point:
-            earlier, resumed = flight.collect(point[0])
-            if [e.get("epoch") for e in earlier] != list(range(1, point[0])):
-                progress.warn(f"{PROG}: {rid}: the epochs before its checkpoint are not all "
-                              "on record; running it again from the start")
-                flight.clear()
-                point = None
-        if point:
-            resumed.append({"epoch": point[0], "batch": point[1]})
-            flight.save_earlier(earlier, resumed)
-            say(f"{PROG}: {rid}: resuming from its checkpoint (epoch {point[0]}, batch "
-                f"{point[1]})", opts.quiet)
-        m, rec = _attempt(rid, impl, hidden, rep, seed, plan, data, opts, env, flight,
-                          point, earlier, resumed)
-        if point and rec["status"] != "ok":  # a checkpoint this trainer refuses, say
-            progress.warn(f"{PROG}: {rid}: resuming failed ({rec.get('failure')}: "
-                          f"{(rec.get('stderr_tail') or '').strip()[-160:]}); running it "
-                          "again from the start")
-            flight.clear()
-            m, rec = _attempt(rid, impl, hidden, rep, seed, plan, data, opts, env, flight,
-                              None, None, None)
-        session.save_run(rec)
-        if flight:
-            flight.clear()
-        busy += bool(rec["busy"])
-        progress.done(describe(rec))
-        if rec["busy"]:
-            progress.warn(f"{PROG}: warning: {rec['id']} waited "
-                          f"{noise.waited_s(m.wall_s, m.user_s, m.sys_s):.2f} s for a CPU "
-                          f"(load {rec['before'].get('loadavg')}): its times are not to be "
-                          "trusted")
+    records = run_all(todo, {i.name: i for i in available}, store, progress)
     progress.close()
+    busy = sum(bool(r.get("busy")) for r in records)
     if busy:
         say(f"{PROG}: warning: {busy} run(s) ran on a busy machine; the report marks them")
-    records = session.records()
-    ok = all(r.get("status") == "ok" for r in records)
+    ok = all(r.get("status") == "ok" for r in store.records()
+             if r.get("kind") != Kind.CHECK)
     return 0 if ok and agreed else 1

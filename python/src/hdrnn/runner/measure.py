@@ -14,7 +14,6 @@ then execs the trainer: sh never sees it exit, so it cannot reap it and take its
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import signal
 import subprocess
@@ -23,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import contract
 from .limits import MemoryLimit
 
 PERF_EVENTS = ["cycles", "instructions", "cache-misses", "branch-misses"]
@@ -100,16 +100,6 @@ def _parse_perf(path: Path) -> dict:
         if len(parts) >= 3 and parts[2] in PERF_EVENTS:
             out[parts[2]] = int(parts[0]) if parts[0].strip().isdigit() else None
     return out
-
-
-def _parse_stdout(text: str) -> tuple[list[dict], str | None]:
-    events = []
-    for line in text.splitlines():
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            return events, line[:200]
-    return events, None
 
 
 _SUBREAPER: bool | None = None
@@ -208,7 +198,7 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
                 mem_limit.release()
         code = os.waitstatus_to_exitcode(status)
         sig = signal.Signals(-code).name if code < 0 else None
-        events, bad = _parse_stdout(out_path.read_text(errors="replace"))
+        events, bad = contract.parse_events(out_path.read_text(errors="replace"))
         stderr = err_path.read_text(errors="replace")
         return Measurement(
             exit_code=None if sig else code, signal=sig, timed_out=timed_out, wall_s=wall,

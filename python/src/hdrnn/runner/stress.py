@@ -3,51 +3,47 @@ limit until a run fails, and report the largest size that trained."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from . import measure
+from ..schema import Kind
+from ..store import ResultsDir
+from .executor import run_all
 from .impls import Impl
 from .limits import MemoryLimit
+from .matrix import spec_of
 from .options import Options
 from .presets import Plan
 from .progress import Progress
-from .record import child_env, describe, record_of, trainer_argv
-from .session import Session
 
 
-def run_stress(opts: Options, plan: Plan, session: Session, available: list[Impl],
+def run_stress(opts: Options, plan: Plan, store: ResultsDir, available: list[Impl],
                data: Path) -> int:
     st = opts.stress
-    limit = MemoryLimit(st.mem_limit_bytes)
-    env = child_env(opts.threads)
     sizes = st.sizes()
     summary = {}
     progress = Progress(len(available) * len(sizes), opts.quiet)
     for impl in available:
         largest, failure = None, None
         for h in sizes:
-            rid = f"stress__{impl.name}__h{h}"
-            rec = session.load_run(rid)
-            if rec is None:
-                argv = trainer_argv(impl, plan, data, [h], plan.seed, opts.threads)
-                m = measure.run(argv, timeout=opts.timeout, env=env, mem_limit=limit)
-                rec = record_of(rid, impl, [h], 1, plan.seed, plan, data, argv, m, {},
-                                {"kind": "stress", "mem_limit": st.mem_limit,
-                                 "limit_method": limit.method})
-                session.save_run(rec)
-            progress.done(describe(rec))
+            spec = replace(spec_of(plan, opts, data, impl.name, [h], 1, Kind.STRESS,
+                                   f"stress__{impl.name}__h{h}"),
+                           seed=plan.seed, mem_limit=st.mem_limit,
+                           mem_limit_bytes=st.mem_limit_bytes)
+            rec, = run_all([spec], {impl.name: impl}, store, progress)
             if rec["status"] == "ok":
                 largest = h
                 continue
             failure = {"hidden": h, "status": rec["status"], "failure": rec.get("failure"),
-                       "exit_code": rec["exit_code"],
-                       "signal": rec["signal"], "max_rss_kib": rec["max_rss_kib"],
+                       "exit_code": rec.get("exit_code"), "signal": rec.get("signal"),
+                       "max_rss_kib": rec["max_rss_kib"],
                        "stderr_tail": (rec.get("stderr_tail") or "")[-500:]}
             break
         summary[impl.name] = {"largest_ok_hidden": largest, "failure": failure}
         progress.skip(len(sizes) - 1 - sizes.index(failure["hidden"] if failure
                                                    else sizes[-1]))
     progress.close()
-    session.save("stress.json", {"mem_limit": st.mem_limit, "method": limit.method,
-                                 "impls": summary})
+    store.save("stress.json", "stress", {"mem_limit": st.mem_limit,
+                                         "method": MemoryLimit(st.mem_limit_bytes).method,
+                                         "impls": summary})
     return 0
