@@ -133,7 +133,8 @@ bench-target: $(TEST_IMAGE) native
 # Fuzz the readers of untrusted files (not part of make test): libFuzzer with ASan and
 # UBSan on the C IDX reader and the C safetensors reader (--weights-in) for FUZZ_SECONDS
 # each, starting from the kept corpora, then 20,000 generated files through the Python
-# IDX reader. New inputs land in build/fuzz/corpus*; a crash is written as crash-*: fix
+# IDX reader, and (HDRNN_FULL=1) every bad command line and data file on every trainer
+# and the agreement check over 5 seeds, where make test samples. New inputs land in build/fuzz/corpus*; a crash is written as crash-*: fix
 # it, then add the input to tests/data/fuzz-idx (which make test replays) or
 # tests/data/fuzz-safetensors.
 FUZZ_SECONDS ?= 120
@@ -151,12 +152,16 @@ fuzz: $(VENV)/.stamp
 		$(CURDIR)/tests/data/fuzz-idx
 	cd $(BUILD)/fuzz && bin/hdrnn-fuzz-safetensors -max_total_time=$(FUZZ_SECONDS) \
 		corpus-safetensors $(CURDIR)/tests/data/fuzz-safetensors
-	HDRNN_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/test_fuzz_idx.py \
-		tests/test_results_fuzz.py
+	HDRNN_FUZZ_EXAMPLES=20000 HDRNN_FULL=1 $(BIN)/python -m pytest -q tests/test_fuzz_idx.py \
+		tests/test_results_fuzz.py tests/test_contract_cli.py tests/test_agreement.py
 
+# Two pytest workers (the boots on one of them, tests/conftest.py), then the tests that
+# judge timing noise alone.
+PYTEST_TARGET := --lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
 test: native native-tuned native-arm data lint test-image
-	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests \
-		--lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
+	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -n 2 --dist loadgroup \
+		-m "not serial" $(PYTEST_TARGET)
+	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -m serial $(PYTEST_TARGET)
 	$(MAKE) --no-print-directory test-python-sid
 
 # The Python tests again under the board's Python (Yocto wrynose ships 3.14; this host
@@ -168,7 +173,8 @@ PY_SID_TESTS := tests --ignore=tests/target --ignore=tests/test_pull.py --ignore
 	--ignore=tests/test_cross_arm.py --ignore=tests/test_flash.py --ignore=tests/test_make.py \
 	--deselect tests/test_bench_trainers.py::test_one_run_measures_every_trainer
 test-python-sid: native native-tuned data
-	$(SUDO) CI=$(CI) HDRNN_DATA=$(HDRNN_DATA) tools/test-python-sid.sh $(BUILD)/python-sid $(PY_SID_TESTS)
+	$(SUDO) CI=$(CI) HDRNN_DATA=$(HDRNN_DATA) tools/test-python-sid.sh $(BUILD)/python-sid \
+		-n 2 -m "not serial" $(PY_SID_TESTS)
 
 # Write the SD-card image built by `kas build kas/imx6.yml` to a card: make flash DEV=/dev/sdX
 # (asks before writing; ARGS=--yes does not)

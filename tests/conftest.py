@@ -23,6 +23,23 @@ else:
         settings.load_profile("ci")
 
 
+# Tests that boot the emulated board run one after another on one xdist worker (make
+# test runs two): boots are the heaviest thing a test does, and two at once would only
+# slow each other. Tests marked serial measure time and run alone, after the rest.
+QEMU_TESTS = ("test_pull.py", "test_power_pull.py")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: measures time; make test runs it alone, "
+                                       "after the parallel part")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.parent.name == "target" or item.path.name in QEMU_TESTS:
+            item.add_marker(pytest.mark.xdist_group("qemu"))
+
+
 @pytest.fixture(scope="session")
 def mnist10k() -> Path:
     """The offline default data set, made once by `hdrnn-data get mnist-10k`."""

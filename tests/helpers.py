@@ -27,6 +27,8 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 REQUIRE_ALL = os.environ.get("HDRNN_REQUIRE_ALL") == "1"
+# `make fuzz` sets HDRNN_FULL=1: every bad input on every trainer, every agreement seed.
+FULL = os.environ.get("HDRNN_FULL") == "1"
 
 TRAINERS = {
     "numpy": "hdrnn-numpy",
@@ -40,6 +42,22 @@ TRAINERS = {
 }
 # Optional everywhere: LibTorch only builds where find_package(Torch) succeeds.
 OPTIONAL = {"libtorch"}
+# The two command-line and data readers every trainer uses: C (hdrnn_opts.c, hdrnn_idx.c)
+# and Python (trainer.py, idx.py).
+NATIVE_IMPLS = ["c", "eigen", "libtorch"]
+PYTHON_IMPLS = ["numpy", "numpy-sample", "torch"]
+
+
+def sampled(cases) -> list[tuple[str, str]]:
+    """(impl, case) pairs for a table of bad inputs. Each case runs on one trainer of
+    each reader, C and Python, rotating so that every trainer gets its share (two
+    launches a case instead of six); `make fuzz` (HDRNN_FULL=1) runs every case on
+    every trainer."""
+    impls = NATIVE_IMPLS + PYTHON_IMPLS
+    if FULL:
+        return [(i, c) for i in impls for c in sorted(cases)]
+    return [(group[k % 3], c) for k, c in enumerate(sorted(cases))
+            for group in (NATIVE_IMPLS, PYTHON_IMPLS)]
 
 
 def _torch_importable() -> bool:

@@ -1,10 +1,11 @@
 """The agreement check (hdrnn-run --check): every implementation of today passes it at
-every thesis size for 5 seeds, and a trainer with a real bug fails it."""
+every thesis size (for 2 seeds; `make fuzz`, HDRNN_FULL=1: the 5 its tolerance was
+measured on), and a trainer with a real bug fails it."""
 
 import json
 import sys
 
-from helpers import ROOT, run, trainer_cmd
+from helpers import FULL, ROOT, run, trainer_cmd
 
 SIZES = ["2", "4", "8", "32", "128", "32,16", "128,16"]
 
@@ -15,16 +16,17 @@ def _check(data, out, *args):
                 "--reps", "1", "--epochs", "0", "--quiet", *args], timeout=1200)
 
 
-def test_every_implementation_agrees_at_every_size_and_5_seeds(mnist10k, tmp_path):
+def test_every_implementation_agrees_at_every_size(mnist10k, tmp_path):
     for impl in ("c", "eigen", "numpy", "numpy-sample", "torch", "libtorch"):
         trainer_cmd(impl)
-    r = _check(mnist10k, tmp_path / "res", "--check-seeds", "5")
+    seeds = 5 if FULL else 2
+    r = _check(mnist10k, tmp_path / "res", "--check-seeds", str(seeds))
     assert r.returncode == 0, r.stderr
     agree = json.loads((tmp_path / "res" / "agreement.json").read_text())
-    assert agree["reference"] == "numpy" and len(set(agree["seeds"])) == 5
+    assert agree["reference"] == "numpy" and len(set(agree["seeds"])) == seeds
     impls = {x["impl"] for x in agree["rows"]}
     assert impls == {"c", "eigen", "numpy-sample", "torch", "libtorch"}
-    assert len(agree["rows"]) == 5 * len(SIZES) * len(impls)
+    assert len(agree["rows"]) == seeds * len(SIZES) * len(impls)
     assert not agree["failures"], agree["failures"][:3]
 
 

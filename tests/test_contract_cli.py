@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from helpers import TRAINERS, run, trainer_cmd
+from helpers import TRAINERS, run, sampled, trainer_cmd
 from corrupt import CORRUPT_ARGS, CORRUPTIONS, make_corrupt, write_small
 from hdrnn import safetensors_io
 
@@ -112,8 +112,7 @@ def test_quiet_run_writes_nothing_to_stderr(impl, epochs, small, tmp_path):
     assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
-@pytest.mark.parametrize("bad", sorted(BAD_ARGS))
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,bad", sampled(BAD_ARGS))
 def test_bad_command_line_exit_2(impl, bad, small):
     r = run(trainer_cmd(impl) + ["--data", str(small)] + BAD_ARGS[bad])
     assert r.returncode == 2, (r.returncode, r.stderr)
@@ -152,8 +151,7 @@ def test_missing_data_option_exit_2(impl):
     assert r.returncode == 2 and r.stdout == ""
 
 
-@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,kind", sampled(CORRUPTIONS))
 def test_bad_data_exit_3(impl, kind, tmp_path):
     d, fname, words = make_corrupt(tmp_path, kind)
     w = tmp_path / "w.safetensors"
@@ -186,8 +184,7 @@ def _special(kind, tmp_path):
     return path
 
 
-@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,kind", sampled(["fifo", "device", "directory"]))
 def test_non_regular_data_file_exit_3(impl, kind, small, tmp_path):
     d = tmp_path / "data"
     shutil.copytree(small, d)
@@ -201,8 +198,7 @@ def test_non_regular_data_file_exit_3(impl, kind, small, tmp_path):
         "directory" in r.stderr
 
 
-@pytest.mark.parametrize("which", ["test", "train"])
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,which", sampled(["test", "train"]))
 def test_empty_set_exit_3(impl, which, tmp_path):
     d = write_small(tmp_path / "d", 0 if which == "train" else 20, 0 if which == "test" else 20)
     r = run(trainer_cmd(impl) + ["--data", str(d), "--epochs", "1"])
@@ -228,8 +224,8 @@ def _near_path_max(tmp_path):
     return d / ("w" * (4090 - len(str(d))))
 
 
-@pytest.mark.parametrize("kind", ["fifo", "device", "directory", "too-long", "path-max"])
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl,kind", sampled(["fifo", "device", "directory", "too-long",
+                                               "path-max"]))
 def test_weights_out_only_to_a_regular_or_new_file(impl, kind, small, tmp_path):
     import os
     import stat

@@ -137,6 +137,7 @@ def _doctor(src, dst, factor):
         p.write_text(json.dumps(rec))
 
 
+@pytest.mark.serial  # judges timing noise: alone, not beside another test
 def test_compare_flags_a_regression_and_passes_a_rerun(mnist10k, tmp_path):
     trainer_cmd("c")
     args = ["--impl", "c", "--hidden", "128", "--reps", "14", "--epochs", "1",

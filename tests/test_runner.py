@@ -187,6 +187,7 @@ def test_warmup_runs_are_not_recorded(mnist10k, tmp_path, need_native):
     assert json.loads((out / "session.json").read_text())["plan"]["warmup"] == 2
 
 
+@pytest.mark.serial  # its own load on CPU 0, nobody else's
 def test_a_busy_machine_is_flagged(mnist10k, tmp_path, need_native):
     """A busy loop pinned to the trainer's CPU takes half of it: the run's wall time is
     then about twice its CPU time, which the runner flags and says."""

@@ -63,7 +63,8 @@ def check_bound(name: str, value) -> None:
     if name == "lr":
         if not (isinstance(value, (int, float)) and math.isfinite(value)
                 and 0 < value <= MAX_LR):
-            raise UsageError(f"{flag} {value!r}: must be a number in (0, {MAX_LR:.6g}]")
+            raise UsageError(f"{flag} {value!r}: must be a positive finite number in "
+                             f"(0, {MAX_LR:.6g}]")
         return
     low, high, what = BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -14,6 +14,7 @@ import math
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypedDict
 
 from .errors import DataError
 
@@ -68,6 +69,62 @@ class RunSpec:
     def to_json(self) -> dict:
         return stamp("spec", {**asdict(self), "kind": str(self.kind),
                               "hidden": list(self.hidden)})
+
+
+class RunRecord(TypedDict, total=False):
+    """A run record as runs/ID.json holds it (flat JSON, docs/runner.md says what each
+    member includes and from which clock): what the executor returns and readers get."""
+    schema: str
+    schema_version: int
+    id: str
+    kind: str                  # Kind
+    impl: str
+    hidden: list[int]
+    rep: int
+    seed: int
+    inputs: int
+    classes: int
+    params: int
+    epochs: int
+    batch: int
+    lr: float
+    dataset: str
+    data_dir: str
+    train_limit: int | None
+    test_limit: int | None
+    argv: list[str]
+    binary: str | None
+    build: str
+    status: str                # STATUSES
+    exit_code: int | None
+    signal: str | None
+    failure: str               # timeout, disk-full, out-of-memory, signal, error
+    stderr_tail: str
+    wall_s: float              # runner's monotonic clock, start to exit
+    user_s: float              # wait4
+    sys_s: float               # wait4
+    max_rss_kib: int           # wait4's high-water mark
+    rss_anon_peak_kib: int     # sampled from /proc
+    rss_file_peak_kib: int
+    rss_shmem_peak_kib: int
+    rss_samples: int
+    train_s: float | None      # the trainer's clock: sum of its epochs' train_s
+    eval_s: float | None
+    startup_s: float | None    # wall - train - eval
+    target_accuracy: float | None
+    time_to_target_s: float | None
+    busy: bool
+    before: dict               # load and governor before the run (noise.py)
+    epoch_log: list[dict]
+    start: dict
+    final_accuracy: float | None
+    utc: str
+    weights: str
+    mem_limit: str
+    limit_method: str
+    perf: dict
+    resumed: list[dict]
+    checkpoint_every: int
 
 
 def stamp(name: str, doc: dict) -> dict:
@@ -141,7 +198,7 @@ RUN_COLUMNS = ["id", "kind", "impl", "network", "params", "rep", "seed", "status
                "target_accuracy", "time_to_target_s", "busy", "utc"]
 
 
-def run_record(path: Path, run) -> dict:
+def run_record(path: Path, run) -> RunRecord:
     """A run record read from path, checked and upgraded to the current version (kind
     bench where version 1 had none; train_s from the epochs where it predates the time
     split); DataError naming the file and the member otherwise."""

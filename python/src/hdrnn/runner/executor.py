@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import contract, schema
-from ..schema import Kind, RunSpec
+from ..schema import Kind, RunRecord, RunSpec
 from ..store import ResultsDir
 from . import measure, noise
 from .impls import Impl
@@ -88,7 +88,7 @@ def time_to_target(epochs: list[dict], target: float | None) -> float | None:
 
 def record_of(spec: RunSpec, impl: Impl, argv: list[str], m: measure.Measurement,
               before: dict, root: Path | None = None,
-              resumed: list[dict] | None = None) -> dict:
+              resumed: list[dict] | None = None) -> RunRecord:
     """The run record (schema hdrnn.run). resumed: where the run was continued from
     checkpoints after interruptions (its events then hold every attempt's epochs; the
     times only the last attempt's)."""
@@ -149,7 +149,7 @@ def record_of(spec: RunSpec, impl: Impl, argv: list[str], m: measure.Measurement
                    time_to_target_s=None)
     if spec.checkpoint_every is not None:
         rec["checkpoint_every"] = spec.checkpoint_every  # its writes are in train_s
-    return schema.stamp("run", rec)
+    return RunRecord(**schema.stamp("run", rec))
 
 
 def _measure(spec: RunSpec, argv: list[str], stdout: Path | None = None
@@ -169,7 +169,7 @@ class Silent:
 
 
 def execute(spec: RunSpec, impl: Impl, store: ResultsDir | None = None,
-            progress: Progress | Silent = Silent()) -> dict:
+            progress: Progress | Silent = Silent()) -> RunRecord:
     """Run the spec once and return its record. With spec.checkpoint_every set and a
     store, the run is resumable: it checkpoints as it goes, and a run found interrupted
     (its checkpoint left in the store) continues from there; when that cannot be done
@@ -236,7 +236,7 @@ def is_done(rec: dict | None) -> bool:
 
 
 def run_all(specs: Iterable[RunSpec], impls: dict[str, Impl], store: ResultsDir,
-            progress: Progress, prefix: str = "") -> list[dict]:
+            progress: Progress, prefix: str = "") -> list[RunRecord]:
     """Execute every spec that the store does not hold as done, saving each record
     before the next run starts; the records of all specs, in order."""
     out = []
