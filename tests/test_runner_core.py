@@ -126,6 +126,21 @@ def test_data_the_network_cannot_take_is_refused_first(mnist10k, tmp_path):
     assert not out.exists()
 
 
+def test_killed_just_after_the_last_record_resume_writes_the_summary(mnist10k, tmp_path):
+    """A runner killed between its last check record and agreement.json: --resume has
+    no run left to do and writes the verdicts from the records."""
+    trainer_cmd("c")
+    out = tmp_path / "res"
+    assert run(["hdrnn-run", "--impl", "c,numpy", "--hidden", "8", "--check", "--data",
+                str(mnist10k), "--out", str(out), *SMALL]).returncode == 0
+    before = json.loads((out / "agreement.json").read_text())
+    (out / "agreement.json").unlink()
+    r = run(["hdrnn-run", "--resume", str(out)], stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert "2 of 2 runs already done" in r.stderr and "[2/2] check numpy" in r.stderr
+    assert json.loads((out / "agreement.json").read_text()) == before
+
+
 def test_a_record_that_is_not_a_record_is_run_again(mnist10k, tmp_path):
     trainer_cmd("c")
     out = tmp_path / "res"
