@@ -56,6 +56,11 @@ BAD_ARGS = {
     "classes-text": ["--classes", "ten"],
     "classes-empty": ["--classes", ""],
     "data-mode-unknown": ["--data-mode", "mmap"],
+    "target-accuracy-0": ["--target-accuracy", "0"],
+    "target-accuracy-1.5": ["--target-accuracy", "1.5"],
+    "target-accuracy-nan": ["--target-accuracy", "nan"],
+    "patience-0": ["--patience", "0"],
+    "patience-text": ["--patience", "some"],
 }
 
 
@@ -271,3 +276,41 @@ def test_python_initialisation_memory_is_the_network(impl, small):
                                          "--hidden", "5000"], timeout=300)
     assert m.exit_code == 0, m.stderr_tail
     assert m.max_rss_kib < 200 * 1024, m.max_rss_kib
+
+
+def _accuracies(impl, data, *extra):
+    r = run(trainer_cmd(impl) + ["--data", str(data), "--hidden", "8", "--batch", "5",
+                                 "--lr", "1.0", *extra])
+    assert r.returncode == 0, r.stderr
+    events = _lines(r.stdout)
+    return [e["correct"] for e in events if e["event"] == "epoch"], events[-1]
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_early_stopping(impl, small, tmp_path):
+    """--target-accuracy A stops after the first epoch whose test accuracy reaches A;
+    --patience N after N epochs in a row without a better one; the done event says why.
+    A run resumed from its checkpoint stops where the one run does."""
+    full, done = _accuracies(impl, small, "--epochs", "8")
+    assert "stopped" not in done and len(full) == 8
+    # a target reached at some epoch after the first, against the run's own trajectory
+    k = next((i for i in range(1, 8) if full[i] > max(full[:i])), 0)
+    target = full[k] / 30
+    got, done = _accuracies(impl, small, "--epochs", "8", "--target-accuracy", repr(target))
+    first = next(i for i, c in enumerate(full) if c / 30 >= target)
+    assert got == full[:first + 1] and done["stopped"] == "target", (full, got)
+    best, since, stop = -1, 0, len(full)
+    for i, c in enumerate(full):
+        best, since = (c, 0) if c > best else (best, since + 1)
+        if since >= 1:
+            stop = i + 1
+            break
+    got, done = _accuracies(impl, small, "--epochs", "8", "--patience", "1")
+    assert got == full[:stop], (full, got)
+    assert done.get("stopped") == ("patience" if stop < 8 else None)
+    # 2 epochs with a checkpoint, then resumed: the same stop as in one run
+    ck = tmp_path / "ck.safetensors"
+    _accuracies(impl, small, "--epochs", "2", "--patience", "1", "--checkpoint", str(ck))
+    rest, done = _accuracies(impl, small, "--epochs", "8", "--patience", "1",
+                             "--resume-from", str(ck))
+    assert full[:2] + rest == full[:stop] or (stop <= 2 and rest == []), (full, rest)

@@ -117,6 +117,32 @@ def test_presets_and_documented_commands_are_within_bounds():
     assert opts.stress.max_hidden == 1000000 and options.make_plan(a).epochs == 1
 
 
+def test_runs_stop_at_the_target_or_their_patience(mnist10k, tmp_path):
+    """--target-accuracy passes on to every run, which stops there (time to accuracy);
+    --patience too; the records say why they stopped, and are complete."""
+    trainer_cmd("c")
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c,numpy", "--hidden", "16", "--epochs", "20",
+             "--train-limit", "500", "--test-limit", "300", "--target-accuracy", "0.5",
+             "--reps", "1", "--no-check", "--quiet", "--data", str(mnist10k), "--out",
+             str(out)])
+    assert r.returncode == 0, r.stderr
+    for rec in _records(out).values():
+        assert rec["status"] == "ok" and rec["stopped"] == "target", rec.get("stderr_tail")
+        assert "--target-accuracy" in rec["argv"] and len(rec["epoch_log"]) < 20
+        assert rec["final_accuracy"] >= 0.5 > rec["epoch_log"][-2]["accuracy"]
+        assert rec["time_to_target_s"] == pytest.approx(rec["train_s"], abs=1e-5)
+    pat = tmp_path / "pat"
+    r = run(["hdrnn-run", "--impl", "c", "--hidden", "16", "--epochs", "40",
+             "--train-limit", "300", "--test-limit", "300", "--patience", "1", "--lr", "3",
+             "--reps", "1", "--no-check", "--quiet", "--data", str(mnist10k), "--out",
+             str(pat)])
+    assert r.returncode == 0, r.stderr
+    rec, = _records(pat).values()
+    log = [e["correct"] for e in rec["epoch_log"]]
+    assert rec["stopped"] == "patience" and log[-1] <= max(log[:-1]) and len(log) < 40
+
+
 def test_data_the_network_cannot_take_is_refused_first(mnist10k, tmp_path):
     """MNIST's labels 0-9 with --classes 3: refused before a session exists."""
     out = tmp_path / "res"

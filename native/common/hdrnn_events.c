@@ -47,8 +47,12 @@ void hdrnn_emit_epoch(int epoch, size_t correct, size_t total, double train_s, d
     fflush(stdout);
 }
 
-void hdrnn_emit_done(double seconds)
+void hdrnn_emit_done(double seconds, const char *stopped)
 {
-    printf("{\"event\":\"done\",\"seconds\":%.6f}\n", seconds);
+    if (stopped)
+        printf("{\"event\":\"done\",\"seconds\":%.6f,\"stopped\":\"%s\"}\n", seconds,
+               stopped);
+    else
+        printf("{\"event\":\"done\",\"seconds\":%.6f}\n", seconds);
     fflush(stdout);
 }

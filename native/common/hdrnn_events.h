@@ -16,7 +16,8 @@ void hdrnn_emit_start(const char *impl, const hdrnn_opts *opts, const int *sizes
                       int n_layers, size_t train, size_t test, const char *extra);
 void hdrnn_emit_epoch(int epoch, size_t correct, size_t total, double train_s,
                       double eval_s);
-void hdrnn_emit_done(double seconds);
+/* stopped: why training ended before --epochs ("target", "patience"), or NULL */
+void hdrnn_emit_done(double seconds, const char *stopped);
 
 #ifdef __cplusplus
 }

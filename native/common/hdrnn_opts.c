@@ -65,7 +65,8 @@ static int takes_value(const char *name, int allow)
                                         "--lr", "--seed", "--train-limit", "--test-limit",
                                         "--weights-out", "--weights-in", "--first-epoch",
                                         "--checkpoint", "--checkpoint-every",
-                                        "--resume-from", "--classes", "--data-mode"};
+                                        "--resume-from", "--classes", "--data-mode",
+                                        "--target-accuracy", "--patience"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (!strcmp(name, names[k]))
             return 1;
@@ -175,6 +176,13 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow,
                                 "most 3.4e38)", val);
                 return HDRNN_EXIT_USAGE;
             }
+        } else if (!strcmp(name, "--target-accuracy")) {
+            char *end;
+            o->target_accuracy = strtod(val, &end);
+            if (end == val || *end || !(o->target_accuracy > 0 && o->target_accuracy <= 1)) {
+                hdrnn_error_set(err, "--target-accuracy %s: must be a number in (0, 1]", val);
+                return HDRNN_EXIT_USAGE;
+            }
         } else if (!strcmp(name, "--seed")) {
             char *end;
             errno = 0;
@@ -202,6 +210,8 @@ int hdrnn_opts_parse(hdrnn_opts *o, int argc, char *const *argv, int allow,
                 o->train_limit = (size_t)v;
             else if (!strcmp(name, "--test-limit"))
                 o->test_limit = (size_t)v;
+            else if (!strcmp(name, "--patience"))
+                o->patience = (int)v;
             else
                 o->threads = (int)v;
         }
@@ -234,6 +244,7 @@ void hdrnn_opts_usage(const char *prog, int allow)
            "          [--classes C] [--data-mode memory|stream]\n"
            "          [--weights-out FILE] [--weights-in FILE] [--first-epoch K]\n"
            "          [--checkpoint FILE] [--checkpoint-every N] [--resume-from FILE]\n"
+           "          [--target-accuracy A] [--patience N]\n"
            "          [--quiet]%s\n"
            "Train the HDR-NN (see docs/contract.md); JSON lines on stdout.\n",
            prog, (allow & HDRNN_ALLOW_THREADS) ? " [--threads N]" : "");

@@ -30,6 +30,8 @@ typedef struct hdrnn_opts {
     int checkpoint_every;   /* 0: at epoch ends only */
     const char *resume_from; /* a checkpoint of this same run to continue from */
     int classes;            /* 0: from the labels */
+    double target_accuracy; /* stop once an epoch's test accuracy reaches it; 0: never */
+    int patience;           /* stop after this many epochs without a better one; 0: never */
     int stream;             /* --data-mode stream: features read per batch, not held */
     int quiet;
     int threads; /* only with HDRNN_ALLOW_THREADS; else 1 */

@@ -204,10 +204,11 @@ static int write_weights(const hdrnn_run *run, const hdrnn_kernels *k, const cha
 /* A checkpoint names the run it belongs to (what decides the weights) and where to go
  * on: epoch next_epoch from batch next_batch. */
 enum { CK_MARK, CK_IMPL, CK_HIDDEN, CK_BATCH, CK_LR, CK_SEED, CK_TRAIN, CK_LABELS,
-       CK_FEATURES, CK_EPOCH, CK_NEXT, CK_KEYS };
+       CK_FEATURES, CK_EPOCH, CK_NEXT, CK_BEST, CK_SINCE, CK_STOPPED, CK_KEYS };
 static const char *const ck_keys[CK_KEYS] = {"hdrnn_checkpoint", "impl", "hidden", "batch",
                                              "lr", "seed", "train", "train_labels",
-                                             "train_features", "next_epoch", "next_batch"};
+                                             "train_features", "next_epoch", "next_batch",
+                                             "best_correct", "since_best", "stopped"};
 
 /* FNV-1a, 64 bits, of the training labels in use: a checkpoint resumed on other data of
  * the same size and shape (a new import, another split) is refused. */
@@ -244,6 +245,9 @@ static int write_checkpoint(const hdrnn_run *run, const char *impl, const hdrnn_
     identity(run, impl, v);
     snprintf(v[CK_EPOCH], HDRNN_META_VALUE, "%d", next_epoch);
     snprintf(v[CK_NEXT], HDRNN_META_VALUE, "%zu", next_batch);
+    snprintf(v[CK_BEST], HDRNN_META_VALUE, "%lld", run->stop.best);
+    snprintf(v[CK_SINCE], HDRNN_META_VALUE, "%lld", run->stop.since);
+    snprintf(v[CK_STOPPED], HDRNN_META_VALUE, "%s", run->stop.stopped ? run->stop.stopped : "");
     const char *meta[2 * CK_KEYS + 1];
     for (int i = 0; i < CK_KEYS; i++)
         meta[2 * i] = ck_keys[i], meta[2 * i + 1] = v[i];
@@ -305,7 +309,40 @@ static int resume(hdrnn_run *run, const char *impl, const hdrnn_kernels *k, int 
     }
     *epoch = (int)e;
     *batch = (size_t)b;
+    /* checkpoints from before early stopping have none of these: a fresh state */
+    long long best = -1, since = 0;
+    if ((got[CK_BEST][0] && strcmp(got[CK_BEST], "-1") &&
+         parse_count(got[CK_BEST], (long long)run->data.test.count, &best)) ||
+        (got[CK_SINCE][0] && parse_count(got[CK_SINCE], 0x7fffffffLL, &since))) {
+        hdrnn_error_set(err, "%s: a checkpoint with a bad early-stopping state (best '%s', "
+                        "since '%s')", path, got[CK_BEST], got[CK_SINCE]);
+        return HDRNN_EXIT_DATA;
+    }
+    run->stop.best = best;
+    run->stop.since = since;
+    run->stop.stopped = !strcmp(got[CK_STOPPED], "target")     ? "target"
+                        : !strcmp(got[CK_STOPPED], "patience") ? "patience"
+                                                               : NULL;
     return HDRNN_OK;
+}
+
+/* After an epoch with `correct` of `total`: whether training stops here, and why. */
+static const char *early_stop_after(hdrnn_run *run, size_t correct, size_t total)
+{
+    hdrnn_early_stop *st = &run->stop;
+    if ((long long)correct > st->best) {
+        st->best = (long long)correct;
+        st->since = 0;
+    } else {
+        st->since++;
+    }
+    /* the same double division as the Python trainers' correct / total */
+    if (run->opts.target_accuracy > 0 &&
+        (double)correct / (double)total >= run->opts.target_accuracy)
+        return "target";
+    if (run->opts.patience > 0 && st->since >= run->opts.patience)
+        return "patience";
+    return NULL;
 }
 
 int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
@@ -313,6 +350,7 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
 {
     int rc, first_epoch = run->opts.first_epoch;
     size_t first_batch = 0;
+    run->stop = (hdrnn_early_stop){-1, 0, NULL};
     if (run->opts.weights_in) {
         run_tensors rt;
         tensors_of(run, k, &rt);
@@ -342,7 +380,8 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
     /* with --resume-from, --epochs is the whole run's, as when it started */
     const int last = run->opts.resume_from ? run->opts.epochs
                                            : run->opts.first_epoch + run->opts.epochs - 1;
-    for (int epoch = first_epoch; epoch <= last; epoch++, first_batch = 0) {
+    for (int epoch = first_epoch; epoch <= last && !run->stop.stopped;
+         epoch++, first_batch = 0) {
         const double t0 = hdrnn_now();
         if ((rc = train_epoch(run, impl, k, epoch, first_batch, err)))
             return rc;
@@ -351,6 +390,7 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
         if ((rc = evaluate(run, k, &correct, err)))
             return rc;
         hdrnn_emit_epoch(epoch, correct, run->data.test.count, t1 - t0, hdrnn_now() - t1);
+        run->stop.stopped = early_stop_after(run, correct, run->data.test.count);
         if (run->opts.checkpoint && (rc = write_checkpoint(run, impl, k, epoch + 1, 0, err)))
             return rc;
     }
@@ -359,6 +399,6 @@ int hdrnn_run_train(hdrnn_run *run, const char *impl, const char *extra,
         if ((rc = write_weights(run, k, run->opts.weights_out, meta, err)))
             return rc;
     }
-    hdrnn_emit_done(hdrnn_now() - run->t_start);
+    hdrnn_emit_done(hdrnn_now() - run->t_start, run->stop.stopped);
     return HDRNN_OK;
 }

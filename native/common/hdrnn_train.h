@@ -33,6 +33,14 @@ typedef struct hdrnn_kernels {
     void (*params)(const void *ctx, int layer, const float **weight, const float **bias);
 } hdrnn_kernels;
 
+/* Early stopping (--target-accuracy, --patience): the best epoch so far and how many
+ * came since; a checkpoint carries them, so a resumed run stops where one run would. */
+typedef struct hdrnn_early_stop {
+    long long best;      /* correct answers of the best epoch; -1 before the first */
+    long long since;     /* epochs since it */
+    const char *stopped; /* "target", "patience" or NULL */
+} hdrnn_early_stop;
+
 typedef struct hdrnn_run {
     double t_start;                 /* hdrnn_now() at hdrnn_run_start */
     hdrnn_opts opts;
@@ -50,6 +58,7 @@ typedef struct hdrnn_run {
     uint32_t *iota;                 /* 0, 1, ... max_batch - 1 */
     hdrnn_rng shuffle;              /* the contract's shuffle stream, seed + 1 */
     uint32_t features_crc;          /* checkpoints: CRC-32 of the training features */
+    hdrnn_early_stop stop;
 } hdrnn_run;
 
 /* Parse argv (with --help: usage printed, opts.help set, nothing loaded), set the FPU up,

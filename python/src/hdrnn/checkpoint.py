@@ -25,6 +25,32 @@ class Position:
     batch: int   # its first batch to train (0: the epoch's shuffle comes first)
 
 
+@dataclass
+class EarlyStop:
+    """Early stopping (--target-accuracy, --patience), as the C loop keeps it: the best
+    epoch's correct answers so far (-1 before the first), the epochs since it, and why
+    training stopped. A checkpoint carries it, so a resumed run stops where one would."""
+    best: int = -1
+    since: int = 0
+    stopped: str | None = None
+
+    def after(self, correct: int, total: int, target: float | None,
+              patience: int | None) -> str | None:
+        if correct > self.best:
+            self.best, self.since = correct, 0
+        else:
+            self.since += 1
+        if target is not None and correct / total >= target:
+            self.stopped = "target"
+        elif patience is not None and self.since >= patience:
+            self.stopped = "patience"
+        return self.stopped
+
+    def meta(self) -> dict:
+        return {"best_correct": str(self.best), "since_best": str(self.since),
+                "stopped": self.stopped or ""}
+
+
 def labels_fnv(labels: np.ndarray) -> str:
     """FNV-1a, 64 bits, of the training labels in use, as 16 hex digits: a checkpoint
     resumed on other data of the same size and shape (a new import, another split) is
@@ -71,13 +97,15 @@ def remove_stale_temporaries(path) -> None:
         pass
 
 
-def save(path, tensors: dict[str, np.ndarray], ident: dict, pos: Position) -> None:
+def save(path, tensors: dict[str, np.ndarray], ident: dict, pos: Position,
+         stop: EarlyStop) -> None:
     safetensors_io.save(path, tensors, {**ident, "next_epoch": str(pos.epoch),
-                                        "next_batch": str(pos.batch)})
+                                        "next_batch": str(pos.batch), **stop.meta()})
 
 
 def load(path, sizes: list[int], ident: dict, n_batches: int):
-    """(params, Position) of a checkpoint of this run; DataError naming the file."""
+    """(params, Position, EarlyStop) of a checkpoint of this run; DataError naming the
+    file. Checkpoints from before early stopping start a fresh EarlyStop."""
     tensors, meta = safetensors_io.read(path)
     params = safetensors_io.params_of(path, tensors, sizes)
     if meta.get(MARK) != "1":
@@ -98,4 +126,10 @@ def load(path, sizes: list[int], ident: dict, n_batches: int):
     if not (whole and 1 <= int(epoch) <= contract.MAX_INT and int(batch) < n_batches):
         raise DataError(f"{path}: a checkpoint with a bad position (epoch {epoch!r:.20}, "
                         f"batch {batch!r:.20})")
-    return params, Position(int(epoch), int(batch))
+    best, since = meta.get("best_correct", "") or "-1", meta.get("since_best", "") or "0"
+    if not ((best == "-1" or best.isascii() and best.isdigit()) and since.isascii()
+            and since.isdigit() and int(since) <= contract.MAX_INT):
+        raise DataError(f"{path}: a checkpoint with a bad early-stopping state (best "
+                        f"{best!r:.20}, since {since!r:.20})")
+    stopped = meta.get("stopped") if meta.get("stopped") in ("target", "patience") else None
+    return params, Position(int(epoch), int(batch)), EarlyStop(int(best), int(since), stopped)

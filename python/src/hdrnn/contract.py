@@ -47,6 +47,7 @@ BOUNDS = {
     "classes": (2, MAX_CLASSES, "an integer"),
     "threads": (1, 1024, "an integer"),
     "checkpoint_every": (0, MAX_INT, "an integer (batches)"),
+    "patience": (1, MAX_INT, "an integer (epochs)"),
 }
 
 # Members of the start event that describe the run; the others describe the build.
@@ -56,10 +57,15 @@ START_RUN_KEYS = frozenset({"event", "impl", "hidden", "params", "inputs", "clas
 
 def check_bound(name: str, value) -> None:
     """UsageError naming the option, its value and the allowed range, unless value is
-    None or within BOUNDS[name]; lr is (0, MAX_LR] and finite."""
+    None or within BOUNDS[name]; lr is (0, MAX_LR] and finite, target_accuracy (0, 1]."""
     if value is None:
         return
     flag = "--" + name.replace("_", "-")
+    if name == "target_accuracy":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not 0 < value <= 1:
+            raise UsageError(f"{flag} {value!r}: must be a number in (0, 1]")
+        return
     if name == "lr":
         if not (isinstance(value, (int, float)) and math.isfinite(value)
                 and 0 < value <= MAX_LR):

@@ -59,7 +59,9 @@ class RunSpec:
     weights_in: str | None = None
     weights_out: str | None = None
     checkpoint_every: int | None = None  # resumable when not None (needs a store)
-    target_accuracy: float | None = None
+    target_accuracy: float | None = None  # time to it is read off the epochs
+    stop_at_target: bool = False         # and the trainer stops there
+    patience: int | None = None          # the trainer stops after N epochs, no better
     timeout_s: float = 3600.0
     threads: int = 1
     perf: bool = False
@@ -118,6 +120,7 @@ class RunRecord(TypedDict, total=False):
     epoch_log: list[dict]
     start: dict
     final_accuracy: float | None
+    stopped: str               # early stopping: target, patience
     utc: str
     weights: str
     mem_limit: str
@@ -190,7 +193,7 @@ RUN_NUMBERS = ("user_s", "sys_s", "train_s", "eval_s", "startup_s", "time_to_tar
                "rss_anon_peak_kib", "rss_file_peak_kib", "rss_shmem_peak_kib")
 RUN_INTEGERS = ("seed", "epochs", "batch", "inputs", "classes")
 RUN_STRINGS = ("build", "binary", "signal", "stderr_tail", "dataset", "utc", "weights",
-               "failure")
+               "failure", "stopped")
 RUN_COLUMNS = ["id", "kind", "impl", "network", "params", "rep", "seed", "status",
                "exit_code", "signal", "failure", "build", "binary", "epochs", "batch", "lr",
                "dataset", "wall_s", "user_s", "sys_s", "train_s", "eval_s", "startup_s",

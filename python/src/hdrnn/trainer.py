@@ -54,6 +54,10 @@ def build_parser(prog: str) -> OneLineParser:
                    "epoch (atomically; --resume-from continues from it)")
     p.add_argument("--checkpoint-every", type=int, help="and every N batches")
     p.add_argument("--resume-from", help="continue this run from its checkpoint")
+    p.add_argument("--target-accuracy", type=float,
+                   help="stop once an epoch's test accuracy reaches it")
+    p.add_argument("--patience", type=int,
+                   help="stop after N epochs without a better test accuracy")
     p.add_argument("--quiet", action="store_true", help="no diagnostics on stderr")
     return p
 
@@ -64,7 +68,8 @@ def parse_args(prog: str, argv: list[str] | None, extra: Callable | None = None)
         extra(p)
     a = p.parse_args(argv)
     a.hidden = contract.parse_hidden(a.hidden)
-    for name in ("batch", "train_limit", "test_limit", "classes", "epochs", "lr", "seed"):
+    for name in ("batch", "train_limit", "test_limit", "classes", "epochs", "lr", "seed",
+                 "target_accuracy", "patience"):
         contract.check_bound(name, getattr(a, name))  # 0 epochs: the initial weights
     if a.data_mode == "stream":
         raise UsageError("--data-mode stream: this trainer holds the data in memory "
@@ -114,10 +119,11 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
                                     data.train.features) \
             if a.checkpoint or a.resume_from else None
         pos = checkpoint.Position(a.first_epoch, 0)
+        stop = checkpoint.EarlyStop()
         last = a.first_epoch + a.epochs - 1
         if a.resume_from:  # --epochs is the whole run's, as when it started
-            params, pos = checkpoint.load(a.resume_from, sizes, ident,
-                                          -(-n_train // a.batch))
+            params, pos, stop = checkpoint.load(a.resume_from, sizes, ident,
+                                                -(-n_train // a.batch))
             last = a.epochs
         elif a.weights_in:
             params = safetensors_io.load_params(a.weights_in, sizes)
@@ -145,6 +151,8 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
         # whole batches is training it at once
         step = a.batch * (a.checkpoint_every or -(-n_train // a.batch))
         for epoch in range(pos.epoch, last + 1):
+            if stop.stopped:
+                break
             t0 = time.monotonic()
             first = pos.batch * a.batch if epoch == pos.epoch else 0
             if first == 0:
@@ -154,7 +162,7 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
                                   a.batch, a.lr)
                 if a.checkpoint and a.checkpoint_every and s + step < n_train:
                     checkpoint.save(a.checkpoint, model.tensors(), ident,
-                                    checkpoint.Position(epoch, (s + step) // a.batch))
+                                    checkpoint.Position(epoch, (s + step) // a.batch), stop)
             t1 = time.monotonic()
             correct = accuracy(model, data.test)
             t2 = time.monotonic()
@@ -162,12 +170,14 @@ def run(impl: str, make_model: Callable[[list[tuple[np.ndarray, np.ndarray]], ob
             emit({"event": "epoch", "epoch": epoch, "correct": correct, "total": total,
                   "accuracy": correct / total, "train_s": round(t1 - t0, 6),
                   "eval_s": round(t2 - t1, 6)})
+            stop.after(correct, total, a.target_accuracy, a.patience)
             if a.checkpoint:
                 checkpoint.save(a.checkpoint, model.tensors(), ident,
-                                checkpoint.Position(epoch + 1, 0))
+                                checkpoint.Position(epoch + 1, 0), stop)
         if a.weights_out:
             safetensors_io.save(a.weights_out, model.tensors(), {"impl": impl})
-        emit({"event": "done", "seconds": round(time.monotonic() - t_start, 6)})
+        done = {"event": "done", "seconds": round(time.monotonic() - t_start, 6)}
+        emit({**done, "stopped": stop.stopped} if stop.stopped else done)
         return 0
 
     return run_main(prog, body, argv)

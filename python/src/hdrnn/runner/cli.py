@@ -57,7 +57,11 @@ def build_parser() -> OneLineParser:
                         "once per round)")
     p.add_argument("--warmup", type=int, help="unrecorded runs per implementation first")
     p.add_argument("--target-accuracy", type=float,
-                   help="for time to accuracy (default per preset)")
+                   help="every run stops once its test accuracy reaches this, and the "
+                        "report compares time to it (without it: the preset's target, "
+                        "read off the epochs, no run stopped)")
+    p.add_argument("--patience", type=int,
+                   help="every run stops after N epochs without a better test accuracy")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch", type=int)
     p.add_argument("--lr", type=float)

@@ -36,6 +36,10 @@ def trainer_argv(spec: RunSpec, impl: Impl, resume_from: Path | None = None) -> 
         argv += ["--weights-in", spec.weights_in]
     if spec.weights_out:
         argv += ["--weights-out", spec.weights_out]
+    if spec.stop_at_target and spec.target_accuracy is not None:
+        argv += ["--target-accuracy", repr(spec.target_accuracy)]
+    if spec.patience is not None:
+        argv += ["--patience", str(spec.patience)]
     argv += ["--classes", str(spec.classes)]
     return argv + (["--threads", str(spec.threads)] if impl.threads else [])
 
@@ -94,8 +98,11 @@ def record_of(spec: RunSpec, impl: Impl, argv: list[str], m: measure.Measurement
     times only the last attempt's)."""
     epochs = contract.epoch_events(m.events)
     start = contract.find_event(m.events, "start") or {}
-    done = contract.find_event(m.events, "done") is not None
-    ok = m.exit_code == 0 and done and not m.bad_stdout and len(epochs) == spec.epochs
+    done = contract.find_event(m.events, "done")
+    stopped = done.get("stopped") if done else None  # early stopping: fewer epochs
+    ok = m.exit_code == 0 and done is not None and not m.bad_stdout and \
+        (len(epochs) == spec.epochs or (stopped in ("target", "patience")
+                                        and 0 < len(epochs) <= spec.epochs))
     status = "ok" if ok else ("timeout" if m.timed_out else "failed")
     train_s = round(sum(e["train_s"] for e in epochs), 6)
     eval_s = round(sum(e["eval_s"] for e in epochs), 6)
@@ -143,6 +150,8 @@ def record_of(spec: RunSpec, impl: Impl, argv: list[str], m: measure.Measurement
             else str(w)
     if spec.mem_limit:
         rec["mem_limit"] = spec.mem_limit
+    if stopped:
+        rec["stopped"] = str(stopped)
     if resumed:
         # the last attempt's clock and process: not the run's; accuracy and RSS stand
         rec.update(resumed=resumed, train_s=None, eval_s=None, startup_s=None,

@@ -37,7 +37,10 @@ def spec_of(plan: Plan, opts: Options, data: Path, impl: str, hidden: list[int],
                    classes=plan.classes or contract.CLASSES, train_limit=plan.train_limit,
                    test_limit=plan.test_limit, weights_in=plan.weights_in,
                    checkpoint_every=plan.checkpoint_every if kind == Kind.BENCH else None,
-                   target_accuracy=plan.target_accuracy, timeout_s=opts.timeout,
+                   target_accuracy=plan.target_accuracy,
+                   stop_at_target=plan.stop_at_target and kind == Kind.BENCH,
+                   patience=plan.patience if kind == Kind.BENCH else None,
+                   timeout_s=opts.timeout,
                    threads=opts.threads, perf=opts.perf and kind == Kind.BENCH)
 
 

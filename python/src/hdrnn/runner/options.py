@@ -49,7 +49,7 @@ def check_plan(plan: Plan) -> None:
             raise UsageError(f"--hidden {h!r:.40}: expected sizes like 30 or 128,16")
         contract.parse_hidden(contract.hidden_arg(h))
     for name in ("epochs", "batch", "lr", "seed", "train_limit", "test_limit", "classes",
-                 "checkpoint_every", "reps", "warmup"):
+                 "checkpoint_every", "reps", "warmup", "patience"):
         check(name, getattr(plan, name))
     if plan.inputs is not None and (not isinstance(plan.inputs, int)
                                     or not 1 <= plan.inputs <= contract.MAX_LAYER_WIDTH):
@@ -59,7 +59,7 @@ def check_plan(plan: Plan) -> None:
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
                           or not 0 < t <= 1):
         raise UsageError(f"--target-accuracy {t!r:.40}: must be in (0, 1]")
-    for key in ("same_seed", "check"):
+    for key in ("same_seed", "check", "stop_at_target"):
         if not isinstance(getattr(plan, key), bool):
             raise UsageError(f"{key} {getattr(plan, key)!r:.20}: must be true or false")
     if plan.order not in ORDERS:
@@ -172,7 +172,7 @@ def from_session(path: Path, info: dict, quiet: bool) -> tuple[Plan, Options]:
 # Options that only some modes use: given elsewhere they would be ignored, so they are
 # refused instead. With --resume everything but --quiet comes from session.json.
 STRESS_ONLY = ("mem_limit", "start_hidden", "max_hidden")
-MATRIX_ONLY = ("reps", "same_seed", "order", "warmup", "target_accuracy", "check",
+MATRIX_ONLY = ("reps", "same_seed", "order", "warmup", "target_accuracy", "patience", "check",
                "check_seeds", "perf", "weights_in", "checkpoint_every", "no_checkpoints")
 RESUMABLE = ("quiet", "resume", "mode")
 
@@ -232,6 +232,8 @@ def make_plan(a) -> Plan:
     given = {f.name: getattr(a, f.name) for f in fields(Plan)
              if f.name not in ("name", "hidden", "impls", "weights_in", "inputs")
              and hasattr(a, f.name)}
+    if a.target_accuracy is not None:  # given: every run stops there
+        given["stop_at_target"] = True
     plan = PRESETS[a.preset or "quick"].with_overrides(
         hidden=hidden, impls=with_data_mode(_impl_list(a.impl), a.data_mode),
         weights_in=weights_in, **given)

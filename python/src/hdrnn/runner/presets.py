@@ -27,6 +27,8 @@ class Plan:
     order: str = "interleaved"      # of the runs: see matrix.jobs
     warmup: int = 0                 # unrecorded runs per implementation first
     target_accuracy: float | None = None  # for time to accuracy
+    stop_at_target: bool = False    # and every run stops there (--target-accuracy given)
+    patience: int | None = None     # every run stops after N epochs without a better one
     check: bool = False             # the agreement check before the matrix
     weights_in: str | None = None   # every run's initial weights (else the PRNG init)
     classes: int | None = None      # every run's --classes (else the data's label count)
