@@ -26,6 +26,12 @@ class ResultsDir:
         self.weights_dir = root / WEIGHTS
         self._lock_fd: int | None = None
 
+    def _check_dirs(self) -> None:
+        for p in (self.root, self.runs_dir, self.weights_dir):
+            if p.exists() and not p.is_dir():
+                raise DataError(f"{p}: not a directory (a results directory holds the "
+                                "directories runs/ and weights/)")
+
     def lock(self) -> None:
         """One hdrnn-run per results directory: a second one (say two --resume of the same
         directory) would run the same runs twice and share the CPU with the first. The
@@ -62,6 +68,7 @@ class ResultsDir:
         if (root / SESSION).exists():
             raise DataError(f"{root}: already holds a session; use --resume {root}")
         s = cls(root)
+        s._check_dirs()
         made = [p for p in (root, s.runs_dir, s.weights_dir) if not p.exists()]
         try:
             for p in made:
@@ -89,6 +96,7 @@ class ResultsDir:
         info = read_json(root / SESSION, "a session file")
         schema.version_of(root / SESSION, info, "session")
         s = cls(root)
+        s._check_dirs()
         s.lock()
         s.runs_dir.mkdir(exist_ok=True)
         s.weights_dir.mkdir(exist_ok=True)

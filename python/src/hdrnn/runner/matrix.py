@@ -44,6 +44,17 @@ def spec_of(plan: Plan, opts: Options, data: Path, impl: str, hidden: list[int],
                    threads=opts.threads, perf=opts.perf and kind == Kind.BENCH)
 
 
+def check_spec(plan: Plan, opts: Options, data: Path, store: ResultsDir, impl: str,
+               hidden: list[int], k: int) -> RunSpec:
+    """A run of the agreement check: one epoch of 50 batches with seed k's weights
+    written to the store."""
+    rid = agreement.check_id(impl, hidden, k)
+    short = replace(plan, epochs=1, train_limit=agreement.CHECK_TRAIN,
+                    test_limit=agreement.CHECK_TEST)
+    return replace(spec_of(short, opts, data, impl, hidden, k, Kind.CHECK, rid),
+                   weights_out=str(store.weights_dir / f"{rid}.safetensors"))
+
+
 def jobs(plan: Plan, names: list[str]) -> list[tuple[str, list[int], int]]:
     """(impl, hidden, rep) in the plan's order:
     - interleaved: repetition, then size, then implementation; every implementation
@@ -83,13 +94,7 @@ def run_matrix(opts: Options, plan: Plan, store: ResultsDir, available: list[Imp
     warm_up(plan, opts, data, available)
     agreed = True
     if plan.check:
-        check_plan = replace(plan, epochs=1, train_limit=agreement.CHECK_TRAIN,
-                             test_limit=agreement.CHECK_TEST)
-        check_specs = [replace(spec_of(check_plan, opts, data, impl.name, h, k, Kind.CHECK,
-                                       agreement.check_id(impl.name, h, k)),
-                               weights_out=str(store.weights_dir /
-                                               f"{agreement.check_id(impl.name, h, k)}"
-                                               ".safetensors"))
+        check_specs = [check_spec(plan, opts, data, store, impl.name, h, k)
                        for k in range(1, opts.check_seeds + 1) for h in plan.hidden
                        for impl in available]
         impls = {i.name: i for i in available}

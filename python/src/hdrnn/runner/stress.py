@@ -28,7 +28,7 @@ def run_stress(opts: Options, plan: Plan, store: ResultsDir, available: list[Imp
         for h in sizes:
             spec = replace(spec_of(plan, opts, data, impl.name, [h], 1, Kind.STRESS,
                                    f"stress__{impl.name}__h{h}"),
-                           seed=plan.seed, mem_limit=st.mem_limit,
+                           mem_limit=st.mem_limit,
                            mem_limit_bytes=st.mem_limit_bytes)
             rec, = run_all([spec], {impl.name: impl}, store, progress)
             if rec["status"] == "ok":
