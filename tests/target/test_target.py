@@ -21,6 +21,16 @@ DATA = "/usr/share/hdrnn/mnist-10k"
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def board_off_afterwards(request):
+    """labgrid keeps its board for the whole session: this module is its only user, so
+    an emulated board is switched off when the module is done instead of idling (a
+    fifth of a core) beside every later test. A real board is left as it is."""
+    yield
+    if "qemu" in str(request.config.getoption("lg_env", default=None) or ""):
+        request.getfixturevalue("strategy").transition("off")
+
+
 @pytest.fixture(scope="module")
 def smoke(shell):
     """hdrnn-run --preset smoke on the target; its results directory, copied back."""
@@ -41,6 +51,24 @@ def test_smoke_runs_every_installed_trainer(smoke):
         assert r["hidden"] == [30] and len(r["epoch_log"]) == 1
         assert r["final_accuracy"] > SMOKE_CHECKS["min_accuracy"], (impl, r["final_accuracy"])
         assert 0 < r["max_rss_kib"] < SMOKE_CHECKS["max_rss_mib"][impl] * 1024, impl
+
+
+def test_probe_names_the_board(smoke, shell):
+    """hdrnn-probe on the board, and the inventory every session keeps: an i.MX6Q's
+    Cortex-A9 (QEMU sabrelite runs one core of it), its memory and kernel."""
+    out, code = sh(shell, "hdrnn-probe --out /tmp/inventory.json", timeout=300)
+    assert code == 0, out[-5:]
+    inv = json.loads("\n".join(out))
+    assert inv["schema"] == "hdrnn.probe" and inv["cpu"]["core"] == "Cortex-A9"
+    assert inv["cpu"]["cores"] >= 1 and "neon" in inv["cpu"]["features"]
+    assert "i.MX6" in (inv["soc"]["model"] or "") and "fsl,imx6q" in inv["soc"]["compatible"]
+    assert 900 * 1024 < inv["memory"]["total_kib"] <= 1024 * 1024
+    release, _ = sh(shell, "uname -r")
+    assert inv["kernel"]["release"] == release[0].strip()
+    saved, _ = sh(shell, "cat /tmp/inventory.json")
+    assert json.loads("\n".join(saved))["cpu"] == inv["cpu"]
+    _, files = smoke
+    assert files["session.json"]["inventory"]["cpu"]["core"] == "Cortex-A9"
 
 
 def test_machine_info_is_the_board(smoke, shell, request):
