@@ -20,7 +20,7 @@ from .errors import DataError
 
 VERSION = 2
 VERSIONS = (1, 2)  # what this hdrnn reads
-FILES = ("session", "run", "agreement", "stress", "inflight", "spec")
+FILES = ("session", "run", "agreement", "stress", "inflight", "spec", "probe")
 
 
 class Kind(StrEnum):

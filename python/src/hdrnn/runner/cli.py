@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import contract, datasets, files, idx, importer, safetensors_io
 from ..cliutil import add_version, handle_signals, OneLineParser, run_main
 from ..errors import DataError, ResourceError
+from ..probe import inventory
 from ..store import ResultsDir
 from . import impls, machine, measure, options, presets
 from .executor import probe
@@ -165,6 +166,7 @@ def new_session(a, opts: Options, plan: presets.Plan, data: Path, weights_in,
         **opts.session_fields(),
         "perf": {"requested": opts.perf, "available": perf_ok, "reason": perf_why},
         "machine": machine.machine_info(),
+        "inventory": inventory(),  # hdrnn-probe: SoC, storage, kernel, counters
         "rss_method": measure.rss_method(),
         "skipped": {s.name: s.reason for s in skipped},
         "trainers": {i.name: probe(i, data, plan.inputs, plan.classes) for i in available},
