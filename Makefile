@@ -133,8 +133,9 @@ bench-target: $(TEST_IMAGE) native
 # Fuzz the readers of untrusted files (not part of make test): libFuzzer with ASan and
 # UBSan on the C IDX reader and the C safetensors reader (--weights-in) for FUZZ_SECONDS
 # each, starting from the kept corpora, then 20,000 generated files through the Python
-# IDX reader, and (HDRNN_FULL=1) every bad command line and data file on every trainer
-# and the agreement check over 5 seeds, where make test samples. New inputs land in build/fuzz/corpus*; a crash is written as crash-*: fix
+# IDX reader, and (HDRNN_FULL=1) every bad command line and data file on every trainer,
+# every bad value on every results member and the agreement check over 5 seeds, where
+# make test samples. New inputs land in build/fuzz/corpus*; a crash is written as crash-*: fix
 # it, then add the input to tests/data/fuzz-idx (which make test replays) or
 # tests/data/fuzz-safetensors.
 FUZZ_SECONDS ?= 120

