@@ -307,17 +307,56 @@ def test_bad_command_lines(tmp_path):
 
 
 def test_perf_counters_or_a_plain_reason(mnist10k, tmp_path, need_native):
+    from hdrnn.report import load, tables
     out = tmp_path / "res"
     r = run(["hdrnn-run", "--impl", "c", "--hidden", "8", "--data", str(mnist10k),
              "--out", str(out), "--perf", *SMALL])
     assert r.returncode == 0, r.stderr
     perf = json.loads((out / "session.json").read_text())["perf"]
     rec = _runs(out)["c__h8__r1"]
-    if perf["available"]:
+    shown = tables.counters(load.load(out))
+    if perf["available"]:  # a machine with a PMU: the model's figures, measured
         assert rec["perf"]["instructions"] > 0 and rec["perf"]["cycles"] > 0
+        assert rec["perf_startup"]["instructions"] < rec["perf"]["instructions"]
+        assert rec["perf_per_sample"]["instructions"] > 0 and "784-8-10" in shown
+        assert set(rec["perf_missing"]) == {e for e, v in rec["perf"].items() if v is None}
     else:  # said plainly, once, and the runs went on without counters
         assert perf["reason"] and "--perf" in r.stderr and perf["reason"] in r.stderr
         assert "perf" not in rec and rec["status"] == "ok"
+        assert shown.startswith("Not available here") and perf["reason"][:20] in shown
+
+
+def test_counter_events_and_their_absence(tmp_path):
+    """The events asked of perf (the PL310's, system-wide, only where its PMU is
+    registered), and perf's own output for events this machine cannot count."""
+    import shutil
+    from hdrnn.runner import counters
+    sources = tmp_path / "devices"
+    (sources / "armv7_cortex_a9").mkdir(parents=True)
+    plain = counters.wrap(["hdrnn-c"], tmp_path / "c", tmp_path / "l2", sources)
+    assert plain[:2] == ["perf", "stat"] and "-a" not in plain and plain[-1] == "hdrnn-c"
+    assert plain[plain.index("-e") + 1].split(",") == counters.CORE_EVENTS
+    for e in ("drreq", "drhit", "dwreq", "dwhit", "epfhit"):
+        (sources / "l2c_310" / "events" / e).mkdir(parents=True)
+    both = counters.wrap(["hdrnn-c"], tmp_path / "c", tmp_path / "l2", sources)
+    assert both[:3] == ["perf", "stat", "-a"] and both[both.index("-e") + 1] == \
+        "l2c_310/drreq/,l2c_310/drhit/,l2c_310/dwreq/,l2c_310/dwhit/"
+    assert both[both.index("--") + 1:] == plain
+    assert counters.per_sample({"instructions": 1500, "cycles": None},
+                               {"instructions": 500, "cycles": 7}, 10) == \
+        {"instructions": 100.0, "cycles": None}
+    if shutil.which("perf") is None:
+        pytest.skip("perf is not installed")
+    out = tmp_path / "perf.csv"
+    r = run(["perf", "stat", "-x", ",", "-o", str(out), "-e",
+             ",".join(counters.CORE_EVENTS + ["task-clock"]), "--", "true"])
+    if r.returncode != 0:
+        pytest.skip("perf stat cannot run here: " + r.stderr[:80])
+    counts, missing = counters.parse(out.read_text())
+    assert counts["task-clock"] > 0  # a software event: perf runs here
+    for event in counters.CORE_EVENTS:  # a count, or none with perf's reason
+        assert (isinstance(counts[event], int) and event not in missing) or \
+            (counts[event] is None and missing[event])
 
 
 def test_progress_bar_on_a_terminal(mnist10k, tmp_path, need_native):

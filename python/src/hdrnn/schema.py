@@ -125,7 +125,10 @@ class RunRecord(TypedDict, total=False):
     weights: str
     mem_limit: str
     limit_method: str
-    perf: dict
+    perf: dict                 # counters.py: {event: count or None}, the whole run
+    perf_missing: dict         # {event: why perf gave no count}
+    perf_startup: dict         # the same command with --epochs 0
+    perf_per_sample: dict      # (perf - perf_startup) / samples trained
     resumed: list[dict]
     checkpoint_every: int
 
@@ -235,6 +238,10 @@ def run_record(path: Path, run) -> RunRecord:
     _typed(path, run, "resumed", (list,))
     start = run.get("start") or {}
     _integer(path, start, "train", True)
+    for key in ("perf", "perf_startup", "perf_per_sample"):
+        _typed(path, run, key, (dict,))
+        for event in (run.get(key) or {}):
+            _number(path, run[key], event, True, 1e18)
     log = run.setdefault("epoch_log", [])  # the figures index it
     if not isinstance(log, list) or not all(isinstance(e, dict) for e in log):
         raise DataError(f"{path}: 'epoch_log' must be a list of objects")

@@ -91,6 +91,11 @@ def render(results: list[Results], out: Path) -> Path:
                "### Peak memory, implementation x implementation (thesis table 6.5)\n",
                tables.matrix(res, "max_rss_kib"),
                "### Stream mode: memory saved\n", tables.stream_mode(res),
+               "### Hardware counters per training sample (perf, measured)\n",
+               "The run's counters less those of the same command with `--epochs 0` "
+               "(start-up), per sample trained, each epoch's test evaluation included; "
+               "the PL310's L2 events count the whole system (docs/runner.md).\n",
+               tables.counters(res),
                "### Accuracy across seeds\n", tables.accuracy(res),
                "### Whole process (the thesis' measure: start-up and evaluation included)"
                f"{unit}\n",

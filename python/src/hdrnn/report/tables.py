@@ -103,6 +103,42 @@ def instructions(res: Results) -> str:
                  rows)
 
 
+# The counters as a table shows them (counters.CORE_EVENTS and the PL310's).
+COUNTER_COLUMNS = [("instructions", "instructions"), ("cycles", "cycles"),
+                   ("L1-dcache-loads", "L1D accesses"),
+                   ("L1-dcache-load-misses", "L1D misses"),
+                   ("L1-icache-load-misses", "L1I misses"), ("LLC-loads", "LLC accesses"),
+                   ("LLC-load-misses", "LLC misses"), ("l2c_310/drreq/", "L2 reads"),
+                   ("l2c_310/drhit/", "L2 read hits")]
+
+
+def counters(res: Results) -> str:
+    """hdrnn-run --perf, measured: per training sample, the run's counters less a
+    0-epoch run's (start-up), medians over the repetitions; and which counters the
+    machine could not give, with perf's reason."""
+    perf = res.session.get("perf") or {}
+    if not perf.get("requested"):
+        return "Not measured (hdrnn-run --perf).\n"
+    if not perf.get("available"):
+        return f"Not available here: {esc(perf.get('reason') or 'unknown')}.\n"
+    rows, missing = [], {}
+    for _, hidden in res.configs():
+        for impl in res.impls():
+            cell = [r.get("perf_per_sample") or {} for r in res.cell(impl, hidden)]
+            for r in res.cell(impl, hidden):
+                missing.update(r.get("perf_missing") or {})
+            row = [res.network(hidden), esc(impl)]
+            for event, _ in COUNTER_COLUMNS:
+                vals = [c[event] for c in cell if c.get(event) is not None]
+                row.append(f"{median(vals):,.0f}" if vals else "-")
+            rows.append(row)
+    out = table(["network", "impl", *(name for _, name in COUNTER_COLUMNS)], rows)
+    if missing:
+        out += "\nNot counted here: " + "; ".join(
+            f"{esc(e)} ({esc(why)})" for e, why in sorted(missing.items())) + ".\n"
+    return out
+
+
 def accuracy(res: Results) -> str:
     """Final test accuracy across repetitions (each its own seed unless --same-seed)."""
     rows = []

@@ -8,6 +8,7 @@ docs/runner.md describes every member of a record: what it includes, from which 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -15,7 +16,7 @@ from typing import Iterable
 from .. import contract, schema
 from ..schema import Kind, RunRecord, RunSpec
 from ..store import ResultsDir
-from . import measure, noise
+from . import counters, measure, noise
 from .impls import Impl
 from .inflight import CHECKPOINTS, InFlight, joined
 from .limits import MemoryLimit
@@ -144,6 +145,7 @@ def record_of(spec: RunSpec, impl: Impl, argv: list[str], m: measure.Measurement
             rec["bad_stdout"] = m.bad_stdout
     if m.perf is not None:
         rec["perf"] = m.perf
+        rec["perf_missing"] = m.perf_missing or {}
     if spec.weights_out:
         w = Path(spec.weights_out)
         rec["weights"] = str(w.relative_to(root)) if root and w.is_relative_to(root) \
@@ -203,6 +205,22 @@ def execute(spec: RunSpec, impl: Impl, store: ResultsDir | None = None,
     rec = _attempt(spec, impl, root, flight)
     if flight:
         flight.clear()
+    return with_training_counters(spec, impl, rec)
+
+
+def with_training_counters(spec: RunSpec, impl: Impl, rec: RunRecord) -> RunRecord:
+    """With --perf: the counters of a 0-epoch run of the same command beside the run's
+    (start-up: loading and initialisation), and training's share per training sample
+    (counters.per_sample; it includes each epoch's test evaluation). Not for a run that
+    failed or was resumed (its counters cover only the last attempt)."""
+    if not spec.perf or rec["status"] != "ok" or rec.get("resumed") or not spec.epochs:
+        return rec
+    zero = replace(spec, epochs=0, stop_at_target=False, patience=None)
+    m, _, _ = _measure(zero, trainer_argv(zero, impl))
+    samples = len(rec["epoch_log"]) * int(rec["start"].get("train") or 0)
+    if m.exit_code == 0 and m.perf is not None:
+        rec["perf_startup"] = m.perf
+        rec["perf_per_sample"] = counters.per_sample(rec["perf"], m.perf, samples)
     return rec
 
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import contract
+from . import counters
 from .limits import MemoryLimit
 
-PERF_EVENTS = ["cycles", "instructions", "cache-misses", "branch-misses"]
 STDERR_TAIL = 2000
 POLL_S = 0.005  # how often the runner looks at the trainer (exit, timeout, RSS parts)
 
@@ -42,7 +42,8 @@ class Measurement:
     events: list[dict] = field(default_factory=list)
     stderr_tail: str = ""
     bad_stdout: str | None = None  # the first stdout line that was not JSON
-    perf: dict | None = None
+    perf: dict | None = None       # counters.py: {event: count or None}
+    perf_missing: dict | None = None  # {event: why perf gave no count}
     rss: "RssPeaks | None" = None
 
 
@@ -91,15 +92,6 @@ def perf_available() -> tuple[bool, str]:
     if r.returncode != 0 or not first.split(",")[0].strip().isdigit():
         return False, f"perf stat cannot count here ({first.strip() or 'no output'})"
     return True, ""
-
-
-def _parse_perf(path: Path) -> dict:
-    out = {}
-    for line in path.read_text().splitlines():
-        parts = line.split(",")
-        if len(parts) >= 3 and parts[2] in PERF_EVENTS:
-            out[parts[2]] = int(parts[0]) if parts[0].strip().isdigit() else None
-    return out
 
 
 _SUBREAPER: bool | None = None
@@ -184,10 +176,9 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
     runs (kept: the run in flight's epochs survive the runner), else a temporary file."""
     with tempfile.TemporaryDirectory(prefix="hdrnn-run-") as tmp:
         out_path, err_path = stdout_path or Path(tmp) / "stdout", Path(tmp) / "stderr"
-        perf_path = Path(tmp) / "perf"
+        perf_path, l2_path = Path(tmp) / "perf", Path(tmp) / "perf-l2"
         if perf:
-            argv = ["perf", "stat", "-x", ",", "-e", ",".join(PERF_EVENTS),
-                    "-o", str(perf_path), "--"] + argv
+            argv = counters.wrap(argv, perf_path, l2_path)
         try:
             rss = RssPeaks()
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -199,13 +190,19 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
         code = os.waitstatus_to_exitcode(status)
         sig = signal.Signals(-code).name if code < 0 else None
         events, bad = contract.parse_events(out_path.read_text(errors="replace"))
+        counts, missing = {}, {}
+        for path in (perf_path, l2_path) if perf else ():
+            if path.exists():
+                c, miss = counters.parse(path.read_text(errors="replace"))
+                counts.update(c)
+                missing.update(miss)
         stderr = err_path.read_text(errors="replace")
         return Measurement(
             exit_code=None if sig else code, signal=sig, timed_out=timed_out, wall_s=wall,
             user_s=usage.ru_utime, sys_s=usage.ru_stime,
             max_rss_kib=usage.ru_maxrss,  # KiB on Linux
             events=events, stderr_tail=stderr[-STDERR_TAIL:], bad_stdout=bad,
-            perf=_parse_perf(perf_path) if perf and perf_path.exists() else None,
+            perf=counts if perf else None, perf_missing=missing if perf else None,
             rss=rss if rss.samples else None)
 
 
