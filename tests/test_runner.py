@@ -401,9 +401,13 @@ def test_stopping_the_runner_stops_its_trainer(mnist10k, tmp_path, need_native, 
         for proc in os.listdir("/proc"):
             try:
                 cmd = open(f"/proc/{proc}/cmdline").read()
-            except OSError:
+                parent = open(f"/proc/{proc}/stat").read().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
                 continue
-            if "hdrnn.train_numpy_sample" in cmd and "--epochs\x0030\x00" in cmd:
+            # this runner's own trainer (its child: the runner is a subreaper), not
+            # another test's running beside it
+            if "hdrnn.train_numpy_sample" in cmd and "--epochs\x0030\x00" in cmd and \
+                    parent == str(p.pid):
                 trainer = int(proc)
     assert trainer, "the trainer did not start"
     p.send_signal(how)
