@@ -74,7 +74,10 @@ def summary(res: Results) -> str:
     """The verdict in words, one item per network."""
     if not res.configs():
         return "No run of the matrix succeeded: there is nothing to compare.\n"
-    unit = " (modelled by instruction counts: emulated Cortex-A9)" if res.emulated else ""
+    emu = res.emulated or {}
+    unit = (" (emulated Cortex-A9: ranked by instruction counts, QEMU -icount)"
+            if emu.get("instructions") else " (emulated: the emulator's times)" if emu
+            else "")
     lines = []
     for _, hidden in res.configs():
         parts = []
