@@ -11,7 +11,7 @@ farm read results through this module and store.py.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TypedDict
@@ -20,7 +20,7 @@ from .errors import DataError
 
 VERSION = 2
 VERSIONS = (1, 2)  # what this hdrnn reads
-FILES = ("session", "run", "agreement", "stress", "inflight", "spec", "probe")
+FILES = ("session", "run", "agreement", "stress", "inflight", "probe")
 
 
 class Kind(StrEnum):
@@ -39,8 +39,8 @@ STATUSES = ("ok", "failed", "timeout", "corrupt")
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One trainer run, whole: the executor needs nothing else (a board or a Flower node
-    can run it from its JSON). Paths are as the machine running it sees them."""
+    """One trainer run, whole: the executor needs nothing else. Paths are as the
+    machine running it sees them."""
     id: str
     kind: Kind
     impl: str
@@ -67,10 +67,6 @@ class RunSpec:
     perf: bool = False
     mem_limit: str | None = None         # as given, such as 256M
     mem_limit_bytes: int | None = None
-
-    def to_json(self) -> dict:
-        return stamp("spec", {**asdict(self), "kind": str(self.kind),
-                              "hidden": list(self.hidden)})
 
 
 class RunRecord(TypedDict, total=False):
