@@ -49,16 +49,12 @@ def check_plan(plan: Plan) -> None:
             raise UsageError(f"--hidden {h!r:.40}: expected sizes like 30 or 128,16")
         contract.parse_hidden(contract.hidden_arg(h))
     for name in ("epochs", "batch", "lr", "seed", "train_limit", "test_limit", "classes",
-                 "checkpoint_every", "reps", "warmup", "patience"):
+                 "checkpoint_every", "reps", "warmup", "patience", "target_accuracy"):
         check(name, getattr(plan, name))
     if plan.inputs is not None and (not isinstance(plan.inputs, int)
                                     or not 1 <= plan.inputs <= contract.MAX_LAYER_WIDTH):
         raise UsageError(f"inputs {plan.inputs!r:.40}: must be in [1, "
                          f"{contract.MAX_LAYER_WIDTH}]")
-    t = plan.target_accuracy
-    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
-                          or not 0 < t <= 1):
-        raise UsageError(f"--target-accuracy {t!r:.40}: must be in (0, 1]")
     for key in ("same_seed", "check", "stop_at_target"):
         if not isinstance(getattr(plan, key), bool):
             raise UsageError(f"{key} {getattr(plan, key)!r:.20}: must be true or false")
