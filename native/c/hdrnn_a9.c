@@ -36,11 +36,21 @@
     DOT_X1("x3", "q3", "q8") DOT_X1("x4", "q4", "q9")
 
 void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5], int steps,
-                      float acc[2][5][4])
+                      float acc[2][5][4], int add)
 {
     const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4];
     /* q0-q4: row 0 x samples 0-4, q5-q9: row 1; acc is [r][j], so q0..q9 in order */
     __asm__ volatile(
+        "cmp %[add], #0\n\t"
+        "beq 4f\n\t"
+        "vld1.32 {d0-d3}, [%[acc]]!\n\t" /* go on from the sums in acc */
+        "vld1.32 {d4-d7}, [%[acc]]!\n\t"
+        "vld1.32 {d8-d11}, [%[acc]]!\n\t"
+        "vld1.32 {d12-d15}, [%[acc]]!\n\t"
+        "vld1.32 {d16-d19}, [%[acc]]\n\t"
+        "sub %[acc], %[acc], #128\n\t"
+        "b 5f\n\t"
+        "4:\n\t"
         "vmov.i32 q0, #0\n\t"
         "vmov.i32 q1, #0\n\t"
         "vmov.i32 q2, #0\n\t"
@@ -51,6 +61,7 @@ void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5],
         "vmov.i32 q7, #0\n\t"
         "vmov.i32 q8, #0\n\t"
         "vmov.i32 q9, #0\n\t"
+        "5:\n\t"
         "lsrs %[n], %[n], #1\n\t" /* pairs of steps; carry = an odd one first */
         "bcc 2f\n\t"
         DOT_STEP
@@ -69,7 +80,7 @@ void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5],
         "vst1.32 {d16-d19}, [%[acc]]\n\t"
         : [w0] "+r"(w0), [w1] "+r"(w1), [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2),
           [x3] "+r"(x3), [x4] "+r"(x4), [n] "+r"(steps), [acc] "+r"(acc)
-        :
+        : [add] "r"(add)
         : "cc", "memory", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9",
           "q10", "q11", "q12", "q13", "q14", "q15");
 }

@@ -11,9 +11,11 @@
 #define HDRNN_A9 1
 
 /* acc[r][j][lane] = sum over s < steps of w_r[4 s + lane] * x[j][4 s + lane], s in order,
- * each product rounded, then added (VMLA). w0, w1 and x[j]: 4 * steps floats each. */
+ * each product rounded, then added (VMLA), onto acc's own values when add is non-zero
+ * (a dot product in consecutive pieces), else from zero. w0, w1 and x[j]: 4 * steps
+ * floats each. */
 void hdrnn_a9_dot_2x5(const float *w0, const float *w1, const float *const x[5], int steps,
-                      float acc[2][5][4]);
+                      float acc[2][5][4], int add);
 
 /* The update of `tiles` (>= 1) tiles of 4 weight rows x 12 inputs, side by side:
  *   g[r][c] = a[0][c] * d[0][r] + a[1][c] * d[1][r] + ... (k < count, in order)

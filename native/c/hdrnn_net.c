@@ -36,6 +36,8 @@
 #define BLOCK 5
 #endif
 
+static int fuses_first_layer(const hdrnn_net *net);
+
 static inline float sigmoid(float z)
 {
     /* expf(-z) overflows to inf below z = -88 and 1/(1+inf) = 0 is the right limit */
@@ -68,6 +70,16 @@ hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint6
         if (!net->delta[k])
             goto fail;
     }
+    if (fuses_first_layer(net)) {
+        const size_t batch = (size_t)max_batch;
+        net->pending_a = hdrnn_alloc(sizeof(float) * batch * (size_t)sizes[0]);
+        net->pending_d = hdrnn_alloc(sizeof(float) * batch * (size_t)sizes[1]);
+        /* whole blocks of samples: a short last block repeats its first sample */
+        net->part = hdrnn_alloc(sizeof(float) * (size_t)sizes[1] *
+                                ((batch + BLOCK - 1) / BLOCK * BLOCK) * LANES);
+        if (!net->pending_a || !net->pending_d || !net->part)
+            goto fail;
+    }
     hdrnn_init_params(seed, sizes, n_layers, net->w, net->b);
     hdrnn_pixel_scaler_init(&net->pixels);
     return net;
@@ -88,6 +100,9 @@ void hdrnn_net_free(hdrnn_net *net)
     }
     hdrnn_free(net->delta[0]);
     hdrnn_free(net->delta[1]);
+    hdrnn_free(net->pending_a);
+    hdrnn_free(net->pending_d);
+    hdrnn_free(net->part);
     free(net);
 }
 
@@ -131,7 +146,7 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                     acc[r][j] = vf_splat(0.0f);
 #if defined(HDRNN_A9) && ROWS == 2 && BLOCK == 5
             float part[ROWS][BLOCK][LANES];
-            hdrnn_a9_dot_2x5(wr[0], wr[1], x, n_vec / LANES, part);
+            hdrnn_a9_dot_2x5(wr[0], wr[1], x, n_vec / LANES, part, 0);
             UNROLL
             for (int r = 0; r < ROWS; r++)
                 UNROLL
@@ -224,7 +239,11 @@ static void sigmoid_inplace(float *v, size_t n)
         v[i] = sigmoid(v[i]);
 }
 
-/* Activations of every layer for the samples idx[k] (or first + k without idx), k < count. */
+static void update_forward_first(hdrnn_net *net, const float *restrict in, int count,
+                                 float *restrict out);
+
+/* Activations of every layer for the samples idx[k] (or first + k without idx), k < count;
+ * a first-layer update that waits is applied on the way (update_forward_first). */
 static void forward(hdrnn_net *net, const hdrnn_split *data, const uint32_t *idx,
                     size_t first, int count)
 {
@@ -238,8 +257,11 @@ static void forward(hdrnn_net *net, const hdrnn_split *data, const uint32_t *idx
             memcpy(x, row, width * sizeof *x);
     }
     for (int l = 0; l < net->n_layers; l++) {
-        forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
-                      net->sizes[l + 1], net->act[l + 1]);
+        if (l == 0 && net->pending)
+            update_forward_first(net, net->act[0], count, net->act[1]);
+        else
+            forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
+                          net->sizes[l + 1], net->act[l + 1]);
         sigmoid_inplace(net->act[l + 1], (size_t)count * (size_t)net->sizes[l + 1]);
     }
 }
@@ -287,19 +309,13 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
 #define TILE_VECS 2 /* 8 accumulators + 2 inputs + 1 broadcast of 16 registers */
 #endif
 
+/* Rows o0 .. o0 + rows - 1 from input i0 on (the inputs before are done). */
 static void update_rows(const float *restrict d, int count, int n_out, int o0, int rows,
-                        const float *restrict a, int n_in, float *restrict w, float step)
+                        const float *restrict a, int n_in, float *restrict w, float step,
+                        int i0)
 {
     const hdrnn_vf vstep = vf_splat(step);
-    int i = 0;
-#if defined(HDRNN_A9)
-    if (rows == TILE_ROWS && n_in >= 3 * LANES) {
-        const int tiles = n_in / (3 * LANES);
-        hdrnn_a9_update_4x12(a, n_in, d + o0, n_out, count, w + (size_t)o0 * n_in, n_in,
-                             step, tiles);
-        i = tiles * 3 * LANES;
-    }
-#endif
+    int i = i0;
     if (rows == TILE_ROWS) {
         for (; i + TILE_VECS * LANES <= n_in; i += TILE_VECS * LANES) {
             hdrnn_vf g[TILE_VECS][TILE_ROWS]; /* g[c][r]: rows o0 + r, inputs i + c * LANES */
@@ -348,20 +364,159 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
     }
 }
 
-static void update_layer(const float *restrict d, int count, int n_out,
-                         const float *restrict a, int n_in, float *restrict w,
-                         float *restrict b, float step)
+/* At most this many tiles of 12 inputs per column block of the A9 kernels: the block's
+ * inputs of a batch of 10 (7.7 KB) stay in the L1 while every row group's part of the
+ * block streams through once. Row group by row group instead, each group read the
+ * batch's whole inputs (31 KB at 784 inputs: the L1) again from the L2, 3,100 L1 misses
+ * per sample at 784-128-10 (QEMU's cache plugin, docs/performance.md). update_weights
+ * takes blocks of this size, update_forward_first as many of (nearly) equal size. */
+#define COL_TILES 16
+/* The largest batch the fused first layer takes (larger batches are not fused). */
+#define HDRNN_MAX_BATCH 64
+
+static void update_weights(const float *restrict d, int count, int n_out,
+                           const float *restrict a, int n_in, float *restrict w, float step)
 {
+    int done = 0; /* inputs [0, done) of every full row group, by the A9 kernel */
+#if defined(HDRNN_A9)
+    const int groups = n_out / TILE_ROWS, tiles = n_in / (3 * LANES);
+    if (groups && tiles) {
+        for (int t0 = 0; t0 < tiles; t0 += COL_TILES) {
+            const int nt = tiles - t0 < COL_TILES ? tiles - t0 : COL_TILES;
+            for (int g = 0; g < groups; g++)
+                hdrnn_a9_update_4x12(a + t0 * 3 * LANES, n_in, d + g * TILE_ROWS, n_out,
+                                     count, w + (size_t)g * TILE_ROWS * n_in + t0 * 3 * LANES,
+                                     n_in, step, nt);
+        }
+        done = tiles * 3 * LANES;
+    }
+#endif
     for (int o0 = 0; o0 < n_out; o0 += TILE_ROWS) {
         int rows = n_out - o0 < TILE_ROWS ? n_out - o0 : TILE_ROWS;
-        update_rows(d, count, n_out, o0, rows, a, n_in, w, step);
+        update_rows(d, count, n_out, o0, rows, a, n_in, w, step, rows == TILE_ROWS ? done : 0);
     }
+}
+
+static void update_bias(const float *restrict d, int count, int n_out, float *restrict b,
+                        float step)
+{
     for (int o = 0; o < n_out; o++) {
         float gb = 0.0f;
         for (int k = 0; k < count; k++)
             gb += d[(size_t)k * n_out + o];
         b[o] -= step * gb;
     }
+}
+
+/* The first layer's update waits for the next batch on ARMv7, where the A9 kernels do
+ * it and that batch's forward pass in one pass over the weights: weights that do not
+ * stay in the 32 KB L1 anyway (at 784 inputs, from 8 hidden units on: 2 and 4 gain
+ * nothing and pay the partial sums), at least one tile of 12 inputs, and batches of up
+ * to HDRNN_MAX_BATCH (the fused pass's pointer table). */
+static int fuses_first_layer(const hdrnn_net *net)
+{
+#if defined(HDRNN_A9)
+    return (size_t)net->sizes[0] * (size_t)net->sizes[1] * sizeof(float) > 16384 &&
+           net->sizes[0] >= 3 * LANES && net->max_batch <= HDRNN_MAX_BATCH;
+#else
+    (void)net;
+    return 0;
+#endif
+}
+
+void hdrnn_net_sync(hdrnn_net *net)
+{
+    if (!net->pending)
+        return;
+    update_weights(net->pending_d, net->pending, net->sizes[1], net->pending_a,
+                   net->sizes[0], net->w[0], net->pending_step);
+    net->pending = 0;
+}
+
+/* The waiting update of the first layer (the previous batch's deltas and inputs) and
+ * this batch's first-layer pre-activations over the updated weights, in one pass over
+ * them: per column block of COL_TILES tiles of 12 inputs, each group of 4 rows is
+ * updated and then, still in the L1, multiplied with the batch's inputs, 2 rows x 5
+ * samples at a time (the forward pass read the 401 KB of weights at 784-128-10 twice
+ * per batch, the update once more). The partial sums of every row and sample carry over
+ * the blocks in net->part: forward_layer's sums, in its order, over the weights
+ * update_weights leaves, so the result is bitwise the unfused one.
+ * in [count][n_in], out [count][n_out]. */
+static void update_forward_first(hdrnn_net *net, const float *restrict in, int count,
+                                 float *restrict out)
+{
+#if defined(HDRNN_A9)
+    const int n_in = net->sizes[0], n_out = net->sizes[1];
+    const int tiles = n_in / (3 * LANES), done = tiles * 3 * LANES;
+    const int n_vec = n_in / LANES * LANES, blocks = (count + BLOCK - 1) / BLOCK;
+    const float *a = net->pending_a, *d = net->pending_d, *b = net->b[0];
+    float *w = net->w[0];
+    const int groups = n_out / TILE_ROWS, n_blocks = (tiles + COL_TILES - 1) / COL_TILES;
+    float (*part)[ROWS][BLOCK][LANES] = (float (*)[ROWS][BLOCK][LANES])net->part;
+    const float *x[BLOCK], *xb[(HDRNN_MAX_BATCH + BLOCK - 1) / BLOCK][BLOCK];
+    for (int kb = 0; kb < blocks; kb++)
+        for (int j = 0; j < BLOCK; j++) /* a short block repeats its first sample */
+            xb[kb][j] = in + (size_t)(kb * BLOCK + (kb * BLOCK + j < count ? j : 0)) * n_in;
+    /* rows beyond the last group of 4: updated whole first (a pair at a time below) */
+    if (groups * TILE_ROWS < n_out)
+        update_rows(d, net->pending, n_out, groups * TILE_ROWS, n_out - groups * TILE_ROWS,
+                    a, n_in, w, net->pending_step, 0);
+    for (int c = 0, t0 = 0; c < n_blocks; c++) { /* blocks of (nearly) equal size */
+        const int nt = (tiles * (c + 1)) / n_blocks - t0, i0 = t0 * 3 * LANES;
+        for (int r0 = 0; r0 < n_out; r0 += ROWS) {
+            if (r0 % TILE_ROWS == 0 && r0 < groups * TILE_ROWS)
+                hdrnn_a9_update_4x12(a + i0, n_in, d + r0, n_out, net->pending,
+                                     w + (size_t)r0 * n_in + i0, n_in, net->pending_step, nt);
+            const int r1 = r0 + 1 < n_out ? r0 + 1 : r0; /* a short pair repeats its row */
+            for (int kb = 0; kb < blocks; kb++) {
+                for (int j = 0; j < BLOCK; j++)
+                    x[j] = xb[kb][j] + i0;
+                hdrnn_a9_dot_2x5(w + (size_t)r0 * n_in + i0, w + (size_t)r1 * n_in + i0, x,
+                                 nt * 3, part[r0 / ROWS * blocks + kb], t0 > 0);
+            }
+        }
+        t0 += nt;
+    }
+    /* the inputs after the last whole tile: update, then the rest of each product */
+    for (int o0 = 0; o0 < groups * TILE_ROWS; o0 += TILE_ROWS)
+        update_rows(d, net->pending, n_out, o0, TILE_ROWS, a, n_in, w, net->pending_step,
+                    done);
+    for (int o0 = 0; o0 < n_out; o0 += ROWS)
+        for (int kb = 0; kb < blocks; kb++) {
+            hdrnn_vf acc[ROWS][BLOCK];
+            const int rows = o0 + 1 < n_out ? ROWS : 1;
+            for (int j = 0; j < BLOCK; j++)
+                x[j] = xb[kb][j];
+            UNROLL
+            for (int r = 0; r < ROWS; r++)
+                UNROLL
+                for (int j = 0; j < BLOCK; j++)
+                    acc[r][j] = done ? vf_load(part[o0 / ROWS * blocks + kb][r][j])
+                                     : vf_splat(0.0f);
+            for (int i = done; i < n_vec; i += LANES)
+                for (int r = 0; r < rows; r++) {
+                    const hdrnn_vf wv = vf_load(w + (size_t)(o0 + r) * n_in + i);
+                    for (int j = 0; j < BLOCK; j++)
+                        acc[r][j] = vf_madd(acc[r][j], vf_load(x[j] + i), wv);
+                }
+            if (n_vec < n_in) /* the last inputs, zero-padded */
+                for (int r = 0; r < rows; r++) {
+                    const hdrnn_vf wv = vf_load_part(w + (size_t)(o0 + r) * n_in + n_vec,
+                                                     n_in - n_vec);
+                    for (int j = 0; j < BLOCK; j++)
+                        acc[r][j] = vf_madd(acc[r][j],
+                                            vf_load_part(x[j] + n_vec, n_in - n_vec), wv);
+                }
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < BLOCK; j++)
+                    if (kb * BLOCK + j < count)
+                        out[(size_t)(kb * BLOCK + j) * n_out + o0 + r] =
+                            vf_hsum(acc[r][j]) + b[o0 + r];
+        }
+    net->pending = 0;
+#else
+    (void)net, (void)in, (void)count, (void)out; /* fuses_first_layer is false */
+#endif
 }
 
 void hdrnn_net_train_batch(hdrnn_net *net, const hdrnn_split *train, const uint32_t *idx,
@@ -387,8 +542,19 @@ void hdrnn_net_train_batch(hdrnn_net *net, const hdrnn_split *train, const uint3
         if (l > 0) /* before this layer's update: it needs the old weights */
             backprop_delta(d, count, net->sizes[l + 1], net->w[l], net->sizes[l],
                            net->act[l], prev);
-        update_layer(d, count, net->sizes[l + 1], net->act[l], net->sizes[l], net->w[l],
-                     net->b[l], step);
+        if (l == 0 && fuses_first_layer(net)) {
+            /* the weights wait for the next batch's forward pass; the bias does not */
+            memcpy(net->pending_d, d, sizeof(float) * (size_t)count * (size_t)net->sizes[1]);
+            float *inputs = net->act[0];
+            net->act[0] = net->pending_a; /* the next batch's inputs go to the other */
+            net->pending_a = inputs;
+            net->pending = count;
+            net->pending_step = step;
+        } else {
+            update_weights(d, count, net->sizes[l + 1], net->act[l], net->sizes[l],
+                           net->w[l], step);
+        }
+        update_bias(d, count, net->sizes[l + 1], net->b[l], step);
         d = prev;
     }
 }
@@ -398,6 +564,7 @@ size_t hdrnn_net_evaluate(hdrnn_net *net, const hdrnn_split *test, size_t first,
     const int classes = net->sizes[net->n_layers];
     const float *out = net->act[net->n_layers];
     size_t correct = 0;
+    hdrnn_net_sync(net);
     /* within the batch buffers: evaluation needs no memory of its own */
     for (size_t s = first; s < first + n; s += (size_t)net->max_batch) {
         const size_t left = first + n - s;

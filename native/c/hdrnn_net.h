@@ -19,6 +19,15 @@ typedef struct hdrnn_net {
     float *act[HDRNN_MAX_LAYERS];          /* [max_batch][sizes[l]]; act[0] is the input */
     float *delta[2];                       /* [max_batch][max width], ping-pong */
     hdrnn_pixel_scaler pixels;
+    /* Where the first layer's update waits for the next batch's forward pass, which
+     * applies it in the same pass over the weights (ARMv7 builds, hdrnn_net.c): the
+     * batch's size (0: nothing waits), step, inputs and deltas, and the partial sums
+     * of the fused pass. hdrnn_net_sync applies a waiting update alone. */
+    int pending;
+    float pending_step;
+    float *pending_a;                      /* [max_batch][sizes[0]] */
+    float *pending_d;                      /* [max_batch][sizes[1]] */
+    float *part;                           /* [sizes[1]][max_batch][4] */
 } hdrnn_net;
 
 /* NULL when out of memory. Weights come from the contract's init stream. */
@@ -31,5 +40,9 @@ void hdrnn_net_train_batch(hdrnn_net *net, const hdrnn_split *train, const uint3
 
 /* Number of correct argmax predictions over the test samples [first, first + n). */
 size_t hdrnn_net_evaluate(hdrnn_net *net, const hdrnn_split *test, size_t first, size_t n);
+
+/* Apply a first-layer update that waits for the next batch (before the weights are
+ * read: evaluation, checkpoints, the weights file). */
+void hdrnn_net_sync(hdrnn_net *net);
 
 #endif

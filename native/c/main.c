@@ -25,7 +25,10 @@ static int evaluate(void *ctx, const hdrnn_split *test, size_t first, size_t cou
 
 static void params(const void *ctx, int layer, const float **weight, const float **bias)
 {
-    const hdrnn_net *net = ctx;
+    /* the loop reads the weights through here: apply an update that waits for the next
+     * batch first (the net is the one main created, not a const object) */
+    hdrnn_net *net = (hdrnn_net *)ctx;
+    hdrnn_net_sync(net);
     *weight = net->w[layer];
     *bias = net->b[layer];
 }
