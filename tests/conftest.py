@@ -42,7 +42,11 @@ NATIVE = {"c", "eigen", "libtorch", "c-tuned", "eigen-tuned", "c-stream", "eigen
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.path.parent.name == "target" or item.path.name in QEMU_TESTS:
+        if item.path.name == "test_icount.py":
+            # three minutes on one emulated board under the cache plugin: a group of its
+            # own, so that it can run beside the other board's tests
+            item.add_marker(pytest.mark.xdist_group("qemu-cache"))
+        elif item.path.parent.name == "target" or item.path.name in QEMU_TESTS:
             item.add_marker(pytest.mark.xdist_group("qemu"))
     if os.environ.get("HDRNN_PYTHON_ONLY") == "1":
         native = [i for i in items if getattr(i, "callspec", None)

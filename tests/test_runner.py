@@ -317,13 +317,26 @@ def test_perf_counters_or_a_plain_reason(mnist10k, tmp_path, need_native):
     shown = tables.counters(load.load(out))
     if perf["available"]:  # a machine with a PMU: the model's figures, measured
         assert rec["perf"]["instructions"] > 0 and rec["perf"]["cycles"] > 0
-        assert rec["perf_startup"]["instructions"] < rec["perf"]["instructions"]
+        assert rec["perf_baseline"]["instructions"] < rec["perf"]["instructions"]
         assert rec["perf_per_sample"]["instructions"] > 0 and "784-8-10" in shown
         assert set(rec["perf_missing"]) == {e for e, v in rec["perf"].items() if v is None}
     else:  # said plainly, once, and the runs went on without counters
         assert perf["reason"] and "--perf" in r.stderr and perf["reason"] in r.stderr
         assert "perf" not in rec and rec["status"] == "ok"
         assert shown.startswith("Not available here") and perf["reason"][:20] in shown
+
+
+def test_cache_marks_need_hdrnn_mark(mnist10k, tmp_path):
+    """--cache-marks is for the emulated board, whose image has hdrnn-mark: elsewhere one
+    line and exit 2, before a session exists."""
+    import shutil
+    if shutil.which("hdrnn-mark"):
+        pytest.skip("hdrnn-mark is installed here")
+    out = tmp_path / "res"
+    r = run(["hdrnn-run", "--impl", "c", "--hidden", "8", "--data", str(mnist10k),
+             "--out", str(out), "--cache-marks", *SMALL])
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "--cache-marks" in r.stderr and "hdrnn-mark" in r.stderr and not out.exists()
 
 
 def test_counter_events_and_their_absence(tmp_path):

@@ -65,6 +65,7 @@ class RunSpec:
     timeout_s: float = 3600.0
     threads: int = 1
     perf: bool = False
+    cache_marks: bool = False            # hdrnn-mark around it (QEMU's cache plugin)
     mem_limit: str | None = None         # as given, such as 256M
     mem_limit_bytes: int | None = None
 
@@ -123,8 +124,13 @@ class RunRecord(TypedDict, total=False):
     limit_method: str
     perf: dict                 # counters.py: {event: count or None}, the whole run
     perf_missing: dict         # {event: why perf gave no count}
-    perf_startup: dict         # the same command with --epochs 0
-    perf_per_sample: dict      # (perf - perf_startup) / samples trained
+    perf_baseline: dict        # the same command on one batch (counters.baseline_spec)
+    perf_startup: dict         # older records: the same command with --epochs 0
+    perf_per_sample: dict      # (perf - perf_baseline) / samples trained beyond it
+    cache_marks: dict          # {boot, run, baseline}: the hdrnn-mark tags of both runs
+    cache: dict                # QEMU's cache plugin between the run's marks (cachesim.py)
+    cache_baseline: dict       # the same for the baseline run
+    cache_per_sample: dict     # (cache - cache_baseline) / samples trained beyond it
     resumed: list[dict]
     checkpoint_every: int
 
@@ -231,10 +237,12 @@ def run_record(path: Path, run) -> RunRecord:
     _typed(path, run, "exit_code", (int,))
     _typed(path, run, "busy", (bool,))
     _typed(path, run, "start", (dict,))
+    _typed(path, run, "cache_marks", (dict,))
     _typed(path, run, "resumed", (list,))
     start = run.get("start") or {}
     _integer(path, start, "train", True)
-    for key in ("perf", "perf_startup", "perf_per_sample"):
+    for key in ("perf", "perf_baseline", "perf_startup", "perf_per_sample", "cache",
+                "cache_baseline", "cache_per_sample"):
         _typed(path, run, key, (dict,))
         for event in (run.get(key) or {}):
             _number(path, run[key], event, True, 1e18)
@@ -259,7 +267,8 @@ def session_header(path: Path, session) -> dict:
         raise DataError(f"{path}: not an hdrnn-run session (no 'machine' object)")
     for key in ("label", "rss_method", "preset", "data_dir"):
         _typed(path, session, key, (str,))
-    for key in ("trainers", "skipped", "emulated", "plan", "perf"):
+    for key in ("trainers", "skipped", "emulated", "plan", "perf", "cache_marks",
+                "cache_sim"):
         _typed(path, session, key, (dict,))
     emu = session.get("emulated") or {}
     for key in ("qemu", "icount", "description"):

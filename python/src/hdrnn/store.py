@@ -125,6 +125,10 @@ class ResultsDir:
     def save_run(self, record: dict) -> None:
         write_json(self.run_path(record["id"]), record)
 
+    def save_session(self, info: dict) -> None:
+        """session.json again, with what was learnt after the runs (cachesim.merge)."""
+        write_json(self.root / SESSION, schema.stamp("session", info))
+
     def save(self, name: str, kind: str, doc: dict) -> None:
         """A summary file (agreement.json, stress.json) with its schema."""
         write_json(self.root / name, schema.stamp(kind, doc))

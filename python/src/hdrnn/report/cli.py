@@ -82,6 +82,9 @@ def render(results: list[Results], out: Path) -> Path:
             md += [f"### Instruction counts{unit}\n",
                    f"QEMU: `{tables.esc(emu.get('qemu'))}`. FLOP as docs/performance.md "
                    "counts them.\n", tables.instructions(res)]
+        if emu:
+            md += ["### Caches and modelled Cortex-A9 cycles per training sample\n",
+                   tables.cache_model(res)]
         md += ["### Every pair of implementations (thesis section 6.3)\n",
                "Training time and peak RSS of A against B, medians: how much less of "
                "B's time or memory A needs, in percent of B's.\n", verdict.pairwise(res),
@@ -92,9 +95,9 @@ def render(results: list[Results], out: Path) -> Path:
                tables.matrix(res, "max_rss_kib"),
                "### Stream mode: memory saved\n", tables.stream_mode(res),
                "### Hardware counters per training sample (perf, measured)\n",
-               "The run's counters less those of the same command with `--epochs 0` "
-               "(start-up), per sample trained, each epoch's test evaluation included; "
-               "the PL310's L2 events count the whole system (docs/runner.md).\n",
+               "The run's counters less those of the same command on one batch (start-up "
+               "and the test evaluations), per sample trained beyond it; the PL310's L2 "
+               "events count the whole system (docs/runner.md).\n",
                tables.counters(res),
                "### Accuracy across seeds\n", tables.accuracy(res),
                "### Whole process (the thesis' measure: start-up and evaluation included)"
@@ -108,7 +111,13 @@ def render(results: list[Results], out: Path) -> Path:
         md += ["## Side by side\n", "### Training time (s, median)\n",
                tables.side_by_side(results, "train_s"),
                "### Peak RSS (MiB, median)\n",
-               tables.side_by_side(results, "max_rss_kib", 1 / 1024)]
+               tables.side_by_side(results, "max_rss_kib", 1 / 1024),
+               "### Per training sample: measured (perf) and modelled (Cortex-A9)\n",
+               "Instructions, L1D misses and cycles per training sample (the run less "
+               "its one-batch baseline): perf's counts on a board, or QEMU's cache plugin "
+               "and the model of docs/performance.md for an emulated run. Counters a "
+               "machine could not give are in each session's counter table.\n",
+               tables.measured_vs_modelled(results)]
     write_runs_csv(results, out / "runs.csv")
     index = out / "index.md"
     write_text(index, "\n".join(md))

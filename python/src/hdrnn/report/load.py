@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import schema
+from . import a9model
 from ..contract import network_of
 from ..errors import DataError
 from ..files import read_json
@@ -50,6 +51,11 @@ class Results:
         return [r for r in self.ok_runs() if r["impl"] == impl and tuple(r["hidden"]) == hidden]
 
     @property
+    def modelled(self) -> bool:
+        """Whether the runs have modelled Cortex-A9 cycles (QEMU's cache plugin)."""
+        return any(r.get("a9_cycles") for r in self.ok_runs())
+
+    @property
     def emulated(self) -> dict | None:
         emu = self.session.get("emulated")
         return emu if isinstance(emu, dict) else None
@@ -73,6 +79,10 @@ def load(path: Path) -> Results:
     if not runs_dir.is_dir():
         raise DataError(f"{runs_dir}: missing (not a results directory)")
     runs = [schema.run_record(p, read_json(p)) for p in sorted(runs_dir.glob("*.json"))]
+    for r in runs:  # the report's one derived figure: modelled Cortex-A9 cycles
+        model = a9model.cycles(r.get("cache_per_sample") or {})
+        if model:
+            r["a9_cycles"] = model["cycles"]
     agreement = _optional(path / "agreement.json", schema.agreement)
     stress = _optional(path / "stress.json", schema.stress)
     label = session.get("label") or session["machine"].get("machine") or path.name

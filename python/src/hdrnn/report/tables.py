@@ -6,6 +6,7 @@ import itertools
 
 from ..contract import CLASSES, INPUTS, flops_per_sample, network_of
 from ..contract import STREAM_SUFFIX
+from . import a9model
 from .load import Results
 from .stats import median, median_ci
 
@@ -103,6 +104,45 @@ def instructions(res: Results) -> str:
                  rows)
 
 
+THESIS_EPOCH = 60_000  # MNIST's training set: the thesis' epoch
+
+
+def cache_model(res: Results) -> str:
+    """Emulated runs under QEMU's cache plugin: its counts per training sample (the run
+    less its one-batch baseline, the whole guest) and the modelled Cortex-A9 cycles."""
+    sim = res.session.get("cache_sim") or {}
+    rows = []
+    for _, hidden in res.configs():
+        for impl in res.impls():
+            cell = [r["cache_per_sample"] for r in res.cell(impl, hidden)
+                    if r.get("cache_per_sample")]
+            models = [m for m in map(a9model.cycles, cell) if m]
+            if not models:
+                continue
+
+            def med(key, src=cell):
+                vals = [c[key] for c in src if c.get(key) is not None]
+                return median(vals) if vals else None
+            cyc = med("cycles", models)
+            rows.append([res.network(hidden), esc(impl)] +
+                        [f"{med(k):,.0f}" for k in ("instructions", "l1d_accesses",
+                                                     "l1d_misses", "l1i_misses",
+                                                     "l2_accesses", "l2_misses")] +
+                        [f"{med('issue', models):,.0f}", f"{med('l2_stall', models):,.0f}",
+                         f"{med('ddr_stall', models):,.0f}", f"{cyc:,.0f}",
+                         f"{a9model.seconds_per_epoch(cyc, THESIS_EPOCH):.2f}"])
+    if not rows:
+        return "Not counted (make bench-target runs the target preset under the plugin).\n"
+    head = (f"QEMU's cache plugin ({esc(sim.get('qemu_source', '?'))}, "
+            f"{esc(' '.join(sim.get('args', [])))}): counts of the whole guest per training "
+            "sample, the run less the same command on one batch. Modelled Cortex-A9 at "
+            f"{a9model.CLOCK_HZ / 1e6:.0f} MHz (docs/performance.md): cycles per sample "
+            "(issue, L2 stalls, DDR stalls) and seconds per 60,000-sample epoch.\n\n")
+    return head + table(["network", "impl", "instructions", "L1D accesses", "L1D misses",
+                         "L1I misses", "L2 accesses", "L2 misses", "issue", "L2 stall",
+                         "DDR stall", "modelled cycles", "modelled s / 60k epoch"], rows)
+
+
 # The counters as a table shows them (counters.CORE_EVENTS and the PL310's).
 COUNTER_COLUMNS = [("instructions", "instructions"), ("cycles", "cycles"),
                    ("L1-dcache-loads", "L1D accesses"),
@@ -113,8 +153,8 @@ COUNTER_COLUMNS = [("instructions", "instructions"), ("cycles", "cycles"),
 
 
 def counters(res: Results) -> str:
-    """hdrnn-run --perf, measured: per training sample, the run's counters less a
-    0-epoch run's (start-up), medians over the repetitions; and which counters the
+    """hdrnn-run --perf, measured: per training sample, the run's counters less its
+    one-batch baseline's, medians over the repetitions; and which counters the
     machine could not give, with perf's reason."""
     perf = res.session.get("perf") or {}
     if not perf.get("requested"):
@@ -309,3 +349,55 @@ def side_by_side(results: list[Results], key: str, scale: float = 1.0) -> str:
             row.append(f"{vals[1] / vals[0]:.2f}" if None not in vals and vals[0] else "-")
         rows.append(row)
     return table(header, rows) if rows else "No configuration ran in any directory.\n"
+
+
+def _per_sample(res: Results, impl: str, hidden: tuple) -> tuple[str, dict] | None:
+    """("measured", perf's figures) or ("modelled", the plugin's and the model's) per
+    training sample, medians over the repetitions; None where neither was counted."""
+    cell = res.cell(impl, hidden)
+    modelled = [(c, a9model.cycles(c)) for c in (r.get("cache_per_sample") for r in cell)
+                if c and a9model.cycles(c)]
+    if modelled:
+        return "modelled", {
+            "instructions": median([c["instructions"] for c, _ in modelled]),
+            "L1D misses": median([c["l1d_misses"] for c, _ in modelled]),
+            "cycles": median([m["cycles"] for _, m in modelled])}
+    perf = [r["perf_per_sample"] for r in cell if r.get("perf_per_sample")]
+    if perf:
+        out = {}
+        for name, event in (("instructions", "instructions"), ("cycles", "cycles"),
+                            ("L1D misses", "L1-dcache-load-misses")):
+            vals = [p[event] for p in perf if p.get(event) is not None]
+            out[name] = median(vals) if vals else None
+        return "measured", out
+    return None
+
+
+def measured_vs_modelled(results: list[Results]) -> str:
+    """Per training sample: perf's counts on a board beside the plugin's counts and the
+    modelled Cortex-A9 cycles of an emulated run, session by session."""
+    configs = sorted(set().union(*[set(r.configs()) for r in results]))
+    impls = sorted(set().union(*[set(r.impls()) for r in results]))
+    rows, kinds = [], set()
+    for (params, hidden), impl in itertools.product(configs, impls):
+        cells = [_per_sample(res, impl, hidden) for res in results]
+        if sum(c is not None for c in cells) < 1:
+            continue
+        row = [results[0].network(hidden), esc(impl)]
+        for c in cells:
+            if c is None:
+                row.append("-")
+                continue
+            kinds.add(c[0])
+            row.append(" / ".join("-" if c[1].get(k) is None else f"{c[1][k]:,.0f}"
+                                  for k in ("instructions", "L1D misses", "cycles"))
+                       + f" ({c[0]})")
+        rows.append(row)
+    if not rows:
+        return ("No session has counters (hdrnn-run --perf on a board, make bench-target "
+                "for the modelled Cortex-A9).\n")
+    note = "" if kinds == {"measured", "modelled"} else (
+        "Only " + "".join(kinds) + " figures here: a board session with --perf and an "
+        "emulated one under the cache plugin put the two side by side.\n\n")
+    return note + table(["network", "impl"] + [
+        f"{esc(r.tagged_label)}: instructions / L1D misses / cycles" for r in results], rows)

@@ -20,6 +20,9 @@ from .tables import esc, table
 
 METRICS = (("train_s", "trained fastest", "faster", "slower"),
            ("max_rss_kib", "used the least peak memory", "less memory", "more memory"))
+# Emulated runs with the cache plugin's counts: the board's time is the model's cycles
+MODELLED = ("a9_cycles", "trained fastest (modelled Cortex-A9 cycles)", "fewer cycles",
+            "more cycles")
 # Accuracies agree when their medians lie within this of each other, or within the
 # spread of the repetitions themselves (each repetition trains from its own seed).
 ACCURACY_SLACK = 0.01
@@ -75,13 +78,17 @@ def summary(res: Results) -> str:
     if not res.configs():
         return "No run of the matrix succeeded: there is nothing to compare.\n"
     emu = res.emulated or {}
-    unit = (" (emulated Cortex-A9: ranked by instruction counts, QEMU -icount)"
+    unit = (" (modelled Cortex-A9: ranked by modelled cycles per training sample, "
+            "docs/performance.md)" if res.modelled else
+            " (emulated Cortex-A9: ranked by instruction counts, QEMU -icount)"
             if emu.get("instructions") else " (emulated: the emulator's times)" if emu
             else "")
+    metrics = (MODELLED,) + METRICS[1:] if res.modelled else METRICS
+    time_key = metrics[0][0]
     lines = []
     for _, hidden in res.configs():
         parts = []
-        for key, what, faster, _ in METRICS:
+        for key, what, faster, _ in metrics:
             cells = _cells(res, hidden, key)
             if cells:
                 parts.append(_ranked(cells, what, faster))
@@ -91,14 +98,15 @@ def summary(res: Results) -> str:
         lines.append(f"- **{res.network(hidden)}**{unit}: " + "; ".join(parts) + ".")
     wins = {}
     for _, hidden in res.configs():
-        cells = _cells(res, hidden, "train_s")
+        cells = _cells(res, hidden, time_key)
         if cells:
             best = min(cells, key=lambda i: (median(cells[i]), i))
             wins[best] = wins.get(best, 0) + 1
     if len(res.configs()) > 1 and wins:
         top = max(wins, key=wins.get)
         lines.insert(0, f"Over {len(res.configs())} networks, **{esc(top)}** trained "
-                        f"fastest at {wins[top]} of them.")
+                        f"fastest{' (modelled Cortex-A9)' if res.modelled else ''} at "
+                        f"{wins[top]} of them.")
     return "\n".join(lines) + "\n"
 
 

@@ -11,14 +11,15 @@ run here or a resource ran out, 128 + N ended by signal N (130 Ctrl-C, 143 SIGTE
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import contract, datasets, files, idx, importer, safetensors_io
+from .. import cachesim, contract, datasets, files, idx, importer, safetensors_io
 from ..cliutil import add_version, handle_signals, OneLineParser, run_main
-from ..errors import DataError, ResourceError
+from ..errors import DataError, ResourceError, UsageError
 from ..probe import inventory
 from ..store import ResultsDir
 from . import impls, machine, measure, options, presets
@@ -98,6 +99,9 @@ def build_parser() -> OneLineParser:
                    help="take the native trainers from this directory and nowhere else")
     p.add_argument("--perf", action="store_true", default=None,
                    help="perf stat counters per run")
+    p.add_argument("--cache-marks", action="store_true", default=None,
+                   help="run each trainer under hdrnn-mark for QEMU's cache plugin "
+                        "(make bench-target reads the counts on the host)")
     p.add_argument("--threads", type=int,
                    help="threads of every trainer's BLAS and of torch/libtorch (default 1)")
     p.add_argument("--timeout", type=float, help="seconds per run (default 3600)")
@@ -153,6 +157,9 @@ def new_session(a, opts: Options, plan: presets.Plan, data: Path, weights_in,
     """Create the results directory and its session.json: the plan, the options, and
     the machine and trainer builds the results were measured on. The options come back
     with perf set only where perf can count."""
+    if opts.cache_marks and not shutil.which(measure.MARK):
+        raise UsageError(f"--cache-marks: {measure.MARK} is not installed here (it is part "
+                         "of the emulated board's image: make bench-target)")
     perf_ok, perf_why = measure.perf_available() if opts.perf else (False, "not requested")
     if opts.perf and not perf_ok:
         print(f"{PROG}: --perf: {perf_why}; runs go on without counters", file=sys.stderr)
@@ -165,6 +172,7 @@ def new_session(a, opts: Options, plan: presets.Plan, data: Path, weights_in,
         "emulated": options.emulation(a.emulated),
         **opts.session_fields(),
         "perf": {"requested": opts.perf, "available": perf_ok, "reason": perf_why},
+        "cache_marks": {"boot": cachesim.boot_id()} if opts.cache_marks else None,
         "machine": machine.machine_info(),
         "inventory": inventory(),  # hdrnn-probe: SoC, storage, kernel, counters
         "rss_method": measure.rss_method(),

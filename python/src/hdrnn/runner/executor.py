@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from .. import contract, schema
+from .. import cachesim, contract, schema
 from ..schema import Kind, RunRecord, RunSpec
 from ..store import ResultsDir
 from . import counters, measure, noise
@@ -146,6 +146,8 @@ def record_of(spec: RunSpec, impl: Impl, argv: list[str], m: measure.Measurement
     if m.perf is not None:
         rec["perf"] = m.perf
         rec["perf_missing"] = m.perf_missing or {}
+    if m.mark is not None:  # the counts come from the emulator's host (cachesim.py)
+        rec["cache_marks"] = {"boot": cachesim.boot_id(), "run": m.mark}
     if spec.weights_out:
         w = Path(spec.weights_out)
         rec["weights"] = str(w.relative_to(root)) if root and w.is_relative_to(root) \
@@ -169,7 +171,8 @@ def _measure(spec: RunSpec, argv: list[str], stdout: Path | None = None
     limit = MemoryLimit(spec.mem_limit_bytes) if spec.mem_limit_bytes else None
     before = noise.snapshot() if spec.kind in (Kind.BENCH, Kind.FED) else {}
     m = measure.run(argv, timeout=spec.timeout_s, env=child_env(spec.threads),
-                    mem_limit=limit, perf=spec.perf, stdout_path=stdout)
+                    mem_limit=limit, perf=spec.perf, stdout_path=stdout,
+                    mark=cachesim.new_tag() if spec.cache_marks else None)
     return m, before, limit.method if limit else None
 
 
@@ -208,19 +211,37 @@ def execute(spec: RunSpec, impl: Impl, store: ResultsDir | None = None,
     return with_training_counters(spec, impl, rec)
 
 
+def baseline_spec(spec: RunSpec, epochs: int) -> RunSpec:
+    """The run's command on its first batch only, for as many epochs as the run had:
+    the same start-up and the same evaluations, so that the difference is training."""
+    return replace(spec, id=f"{spec.id}__baseline", epochs=epochs, train_limit=spec.batch,
+                   stop_at_target=False, patience=None, weights_out=None,
+                   checkpoint_every=None)
+
+
 def with_training_counters(spec: RunSpec, impl: Impl, rec: RunRecord) -> RunRecord:
-    """With --perf: the counters of a 0-epoch run of the same command beside the run's
-    (start-up: loading and initialisation), and training's share per training sample
-    (counters.per_sample; it includes each epoch's test evaluation). Not for a run that
+    """With --perf or cache marks: a baseline run of the same command on one batch
+    beside the run (baseline_spec), and training's share per training sample: the
+    difference over the samples trained beyond the baseline's (counters.per_sample; the
+    cache's are filled in by the emulator's host, cachesim.py). Not for a run that
     failed or was resumed (its counters cover only the last attempt)."""
-    if not spec.perf or rec["status"] != "ok" or rec.get("resumed") or not spec.epochs:
+    if not (spec.perf or spec.cache_marks) or rec["status"] != "ok" or \
+            rec.get("resumed") or not spec.epochs:
         return rec
-    zero = replace(spec, epochs=0, stop_at_target=False, patience=None)
-    m, _, _ = _measure(zero, trainer_argv(zero, impl))
-    samples = len(rec["epoch_log"]) * int(rec["start"].get("train") or 0)
-    if m.exit_code == 0 and m.perf is not None:
-        rec["perf_startup"] = m.perf
+    epochs = len(rec["epoch_log"])
+    trained = int(rec["start"].get("train") or 0)
+    if trained <= spec.batch:
+        return rec  # nothing beyond the baseline's batch to count
+    base = baseline_spec(spec, epochs)
+    m, _, _ = _measure(base, trainer_argv(base, impl))
+    if m.exit_code != 0:
+        return rec
+    samples = epochs * (trained - spec.batch)
+    if m.perf is not None and rec.get("perf") is not None:
+        rec["perf_baseline"] = m.perf
         rec["perf_per_sample"] = counters.per_sample(rec["perf"], m.perf, samples)
+    if m.mark is not None and "cache_marks" in rec:
+        rec["cache_marks"].update(baseline=m.mark, samples=samples)
     return rec
 
 

@@ -41,7 +41,8 @@ def spec_of(plan: Plan, opts: Options, data: Path, impl: str, hidden: list[int],
                    stop_at_target=plan.stop_at_target and kind == Kind.BENCH,
                    patience=plan.patience if kind == Kind.BENCH else None,
                    timeout_s=opts.timeout,
-                   threads=opts.threads, perf=opts.perf and kind == Kind.BENCH)
+                   threads=opts.threads, perf=opts.perf and kind == Kind.BENCH,
+                   cache_marks=opts.cache_marks and kind == Kind.BENCH)
 
 
 def check_spec(plan: Plan, opts: Options, data: Path, store: ResultsDir, impl: str,

@@ -1,6 +1,6 @@
 """Run one trainer as a child process and measure it the way GNU time does: wall time
 from a monotonic clock, user/sys time and peak RSS from wait4(2). Optionally under a
-memory limit and with perf counters.
+memory limit, with perf counters, or between the marks of QEMU's cache plugin.
 
 Why the trainer is started through /bin/sh: Linux carries a process's peak RSS across
 exec (exec_mmap keeps the old mm's high-water mark in signal->maxrss), so a trainer
@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,10 @@ from .limits import MemoryLimit
 
 STDERR_TAIL = 2000
 POLL_S = 0.005  # how often the runner looks at the trainer (exit, timeout, RSS parts)
+# Between cache marks the plugin counts the whole guest, the runner included: it then
+# blocks in wait4 (a timer thread enforces the timeout) and does not sample the RSS
+# parts (docs/runner.md).
+MARK = "hdrnn-mark"  # native/tools/hdrnn_mark.c, in the emulated image
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Measurement:
     perf: dict | None = None       # counters.py: {event: count or None}
     perf_missing: dict | None = None  # {event: why perf gave no count}
     rss: "RssPeaks | None" = None
+    mark: int | None = None        # the hdrnn-mark tag the run was counted under
 
 
 @dataclass
@@ -169,21 +175,25 @@ def _spawn(argv, out, err, env, preexec) -> tuple[int, int, int]:
 
 def run(argv: list[str], timeout: float, env: dict | None = None,
         mem_limit: MemoryLimit | None = None, perf: bool = False,
-        stdout_path: Path | None = None) -> Measurement:
+        stdout_path: Path | None = None, mark: int | None = None) -> Measurement:
     """Run argv to completion or timeout and measure it; never raises for a failing
     child. argv is exec'd as given (never parsed by a shell); /bin/sh only forks it
     (see the module's docstring). stdout_path: where the child's stdout goes as it
-    runs (kept: the run in flight's epochs survive the runner), else a temporary file."""
+    runs (kept: the run in flight's epochs survive the runner), else a temporary file.
+    mark: run argv under hdrnn-mark with that tag (its exit status is argv's)."""
     with tempfile.TemporaryDirectory(prefix="hdrnn-run-") as tmp:
         out_path, err_path = stdout_path or Path(tmp) / "stdout", Path(tmp) / "stderr"
         perf_path, l2_path = Path(tmp) / "perf", Path(tmp) / "perf-l2"
         if perf:
             argv = counters.wrap(argv, perf_path, l2_path)
+        if mark is not None:
+            argv = [MARK, str(mark), *argv]
         try:
             rss = RssPeaks()
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
-                status, usage, wall, timed_out = _run_child(argv, out, err, env, mem_limit,
-                                                            timeout, rss)
+                status, usage, wall, timed_out = _run_child(
+                    argv, out, err, env, mem_limit, timeout,
+                    None if mark is not None else rss)
         finally:
             if mem_limit:
                 mem_limit.release()
@@ -203,13 +213,14 @@ def run(argv: list[str], timeout: float, env: dict | None = None,
             max_rss_kib=usage.ru_maxrss,  # KiB on Linux
             events=events, stderr_tail=stderr[-STDERR_TAIL:], bad_stdout=bad,
             perf=counts if perf else None, perf_missing=missing if perf else None,
-            rss=rss if rss.samples else None)
+            rss=rss if rss.samples else None, mark=mark)
 
 
 def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: float,
-               rss: RssPeaks):
+               rss: RssPeaks | None):
     """Start argv, let it go, wait4 for it: (status, rusage, wall seconds, timed out).
-    The resident set's parts are sampled at every poll (every POLL_S)."""
+    The resident set's parts are sampled at every poll (every POLL_S); without rss the
+    runner blocks in wait4 and wakes only when the trainer ends or times out."""
     pid, group, gate = _spawn(argv, out, err, env,
                               mem_limit.apply_in_child if mem_limit else None)
     if mem_limit:
@@ -222,6 +233,8 @@ def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: floa
             pass  # it is gone already; wait4 reports how
         os.close(gate)
     try:
+        if rss is None:
+            return _wait_quietly(pid, group, start, timeout)
         while True:
             rss.sample(pid)  # before wait4: a zombie has no memory left to read
             done, status, usage = os.wait4(pid, os.WNOHANG)
@@ -238,3 +251,23 @@ def _run_child(argv, out, err, env, mem_limit: MemoryLimit | None, timeout: floa
         os.killpg(group, signal.SIGKILL)
         os.wait4(pid, 0)
         raise
+
+
+def _wait_quietly(pid: int, group: int, start: float, timeout: float):
+    """wait4 without polling; a timer kills the process group at the timeout."""
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it ended as the timer fired
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    finally:
+        timer.cancel()
+    return status, usage, time.monotonic() - start, fired.is_set()

@@ -94,6 +94,7 @@ class StressOptions:
 class Options:
     mode: str = "run"       # run: the matrix; stress: the memory search
     perf: bool = False      # perf counters requested (and available)
+    cache_marks: bool = False  # every run under hdrnn-mark (QEMU's cache plugin)
     threads: int = 1
     timeout: float = 3600.0
     quiet: bool = False
@@ -138,6 +139,7 @@ class Options:
         perf = info.get("perf")
         return cls(mode=info.get("mode", "run"),
                    perf=bool(perf.get("available")) if isinstance(perf, dict) else False,
+                   cache_marks=isinstance(info.get("cache_marks"), dict),
                    threads=info.get("threads", 1), timeout=info.get("timeout_s", 3600.0),
                    quiet=quiet, check_seeds=info.get("check_seeds", 1),
                    native_bin=info.get("native_bin"),
@@ -169,7 +171,8 @@ def from_session(path: Path, info: dict, quiet: bool) -> tuple[Plan, Options]:
 # refused instead. With --resume everything but --quiet comes from session.json.
 STRESS_ONLY = ("mem_limit", "start_hidden", "max_hidden")
 MATRIX_ONLY = ("reps", "same_seed", "order", "warmup", "target_accuracy", "patience", "check",
-               "check_seeds", "perf", "weights_in", "checkpoint_every", "no_checkpoints")
+               "check_seeds", "perf", "cache_marks", "weights_in", "checkpoint_every",
+               "no_checkpoints")
 RESUMABLE = ("quiet", "resume", "mode")
 
 
@@ -262,7 +265,8 @@ def make_options(a) -> Options:
         top = contract.MAX_LAYER_WIDTH if a.max_hidden is None else a.max_hidden
         stress = StressOptions(a.mem_limit, limit, 32 if a.start_hidden is None
                                else a.start_hidden, top)
-    return Options(mode=a.mode, perf=bool(a.perf), threads=1 if a.threads is None
+    return Options(mode=a.mode, perf=bool(a.perf), cache_marks=bool(a.cache_marks),
+                   threads=1 if a.threads is None
                    else a.threads, timeout=3600.0 if a.timeout is None else a.timeout,
                    quiet=a.quiet, check_seeds=1 if a.check_seeds is None else a.check_seeds,
                    native_bin=str(a.native_bin.resolve()) if a.native_bin else None,

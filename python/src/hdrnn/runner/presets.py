@@ -61,10 +61,10 @@ PRESETS = {
     "quick": Plan("quick", [[8], [32], [128], [32, 16]], reps=2, epochs=3,
                   dataset="mnist-10k", target_accuracy=0.80, check=True),
     # The emulated Cortex-A9 (make bench-target): the thesis sizes, short enough for
-    # instruction-counting emulation (one epoch of 2,000 samples).
+    # emulation under the cache plugin (one epoch of 500 samples: 50 batches).
     "target": Plan("target", THESIS_SIZES, reps=1, epochs=1, dataset="mnist-10k",
-                   train_limit=2000, test_limit=500, impls=["c", "eigen", "numpy",
-                                                            "numpy-sample"]),
+                   train_limit=500, test_limit=250, impls=["c", "eigen", "numpy",
+                                                           "numpy-sample"]),
     # Seconds: for boot tests on an emulated or real board.
     "smoke": Plan("smoke", [[30]], reps=1, epochs=1, dataset="mnist-10k",
                   train_limit=1000, test_limit=500, target_accuracy=0.30),
