@@ -12,7 +12,7 @@ import subprocess
 import pexpect.fdpexpect
 import pytest
 
-from helpers import REQUIRE_ALL, ROOT
+from helpers import ROOT, missing
 
 IMAGE = ROOT / "build" / "test-image"
 PROMPT = r"root@hdrnn-sabresd:[^ ]*# "
@@ -21,10 +21,7 @@ PROMPT = r"root@hdrnn-sabresd:[^ ]*# "
 def need_image() -> None:
     """Skip without the test image (fail under HDRNN_REQUIRE_ALL, as make test sets)."""
     if not (IMAGE / "initramfs.cpio").exists():
-        msg = "no test image (make test-image)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing("no test image (make test-image)")
 
 
 def start(*extra: str) -> tuple[subprocess.Popen, str]:

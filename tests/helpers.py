@@ -68,6 +68,14 @@ def _torch_importable() -> bool:
     return True
 
 
+def missing(msg: str) -> None:
+    """Something a test needs is not built or installed: skip, or fail under
+    HDRNN_REQUIRE_ALL (as make test sets)."""
+    if REQUIRE_ALL:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
 def trainer_cmd(impl: str) -> list[str]:
     """The trainer's command, or skip (fail under HDRNN_REQUIRE_ALL) when it is absent."""
     exe = shutil.which(TRAINERS[impl])

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from helpers import REQUIRE_ALL  # noqa: E402
+from helpers import missing  # noqa: E402
 
 PLUGIN = ROOT / "build" / "qemu-cache" / "libhdrnn-cache.so"
 # NXP community, 2013: 5 quad VMLAs + loop control, one 1.2 GHz i.MX6Q core
@@ -23,19 +23,13 @@ PUBLISHED_GFLOPS, PUBLISHED_HZ, FLOP_PER_PASS = 3.98, 1.2e9, 40
 MODEL_ERROR = (1.15, 1.25)
 
 
-def _need(what: str, ok: bool) -> None:
-    if not ok:
-        if REQUIRE_ALL:
-            pytest.fail(f"{what} missing")
-        pytest.skip(f"{what} missing")
-
-
 def test_model_against_the_published_neon_loop(tmp_path):
     from hdrnn import cachesim
     from hdrnn.report import a9model
-    _need(f"{PLUGIN} (make qemu-cache)", PLUGIN.is_file())
-    _need("arm-linux-gnueabihf-gcc and qemu-arm",
-          shutil.which("arm-linux-gnueabihf-gcc") and shutil.which("qemu-arm"))
+    if not PLUGIN.is_file():
+        missing(f"{PLUGIN} missing (make qemu-cache)")
+    if not (shutil.which("arm-linux-gnueabihf-gcc") and shutil.which("qemu-arm")):
+        missing("arm-linux-gnueabihf-gcc and qemu-arm missing (make deps)")
     exe, marks = tmp_path / "a9_check", tmp_path / "marks.txt"
     subprocess.run(["arm-linux-gnueabihf-gcc", "-O2", "-mcpu=cortex-a9", "-mfpu=neon",
                     "-mfloat-abi=hard", str(ROOT / "tools" / "qemu-cache" / "a9_check.c"),

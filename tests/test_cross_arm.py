@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REQUIRE_ALL, ROOT, trainer_cmd
+from helpers import ROOT, missing, trainer_cmd
 from parity import ACCURACY_POINTS, THESIS_SIZES, max_abs_diff, tolerance, train
 
 ARM_BIN = Path(os.environ.get("HDRNN_ARM_BIN", ROOT / "build" / "native-armv7" / "bin"))
@@ -22,10 +22,7 @@ def _need(path_or_tool: str) -> str:
     found = shutil.which(path_or_tool) if "/" not in path_or_tool else (
         path_or_tool if Path(path_or_tool).exists() else None)
     if not found:
-        msg = f"{path_or_tool} not found (make native-arm installs and builds it)"
-        if REQUIRE_ALL:
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing(f"{path_or_tool} not found (make native-arm installs and builds it)")
     return found
 
 

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
-from helpers import REQUIRE_ALL  # noqa: E402
+from helpers import missing  # noqa: E402
 
 ENV = ROOT / "tests" / "target" / "env" / "qemu-sabresd-icount.yaml"
 IMAGE = ROOT / "build" / "test-image" / "initramfs.cpio"
@@ -31,10 +31,7 @@ def icount_board(tmp_path_factory):
     for need, how in ((IMAGE, "make test-image"),
                       (PLUGIN / "libhdrnn-cache.so", "make qemu-cache")):
         if not need.is_file():
-            msg = f"{need} not built ({how})"
-            if REQUIRE_ALL:
-                pytest.fail(msg)
-            pytest.skip(msg)
+            missing(f"{need} not built ({how})")
     pytest.importorskip("labgrid")
     import bench_target
     from hdrnn import cachesim

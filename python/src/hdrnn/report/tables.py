@@ -355,13 +355,12 @@ def _per_sample(res: Results, impl: str, hidden: tuple) -> tuple[str, dict] | No
     """("measured", perf's figures) or ("modelled", the plugin's and the model's) per
     training sample, medians over the repetitions; None where neither was counted."""
     cell = res.cell(impl, hidden)
-    modelled = [(c, a9model.cycles(c)) for c in (r.get("cache_per_sample") for r in cell)
-                if c and a9model.cycles(c)]
+    modelled = [r for r in cell if r.get("a9_cycles")]  # load.py's model of each run
     if modelled:
         return "modelled", {
-            "instructions": median([c["instructions"] for c, _ in modelled]),
-            "L1D misses": median([c["l1d_misses"] for c, _ in modelled]),
-            "cycles": median([m["cycles"] for _, m in modelled])}
+            "instructions": median([r["cache_per_sample"]["instructions"] for r in modelled]),
+            "L1D misses": median([r["cache_per_sample"]["l1d_misses"] for r in modelled]),
+            "cycles": median([r["a9_cycles"] for r in modelled])}
     perf = [r["perf_per_sample"] for r in cell if r.get("perf_per_sample")]
     if perf:
         out = {}
