@@ -99,3 +99,16 @@ def test_qemu_arm_agrees_with_host(impl, hidden, mnist10k, tmp_path):
         assert all(host[k].tobytes() == arm[k].tobytes() for k in host), "not bitwise equal"
     assert abs(arm_acc - ref_acc) * 100 <= ACCURACY_POINTS
     assert abs(arm_acc - host_acc) * 100 <= ACCURACY_POINTS
+
+
+@pytest.mark.parametrize("hidden,batch", [("33,3", "7"), ("31", "64")])
+def test_c_odd_shapes_bitwise(hidden, batch, mnist10k, tmp_path):
+    """Shapes the thesis sizes leave out: an odd number of rows (the fused first layer's
+    last pair of rows, the 4-row tiles' rest), a short last block of samples, the
+    largest batch the fused pass takes. A heap overrun here once aborted at free()."""
+    extra = ["--batch", batch]
+    host, _ = train(trainer_cmd("c") + extra, mnist10k, hidden, tmp_path / "host.st",
+                    train_limit=200, test_limit=50)
+    arm, _ = train(arm_cmd("c") + extra, mnist10k, hidden, tmp_path / "arm.st",
+                   train_limit=200, test_limit=50)
+    assert all(host[k].tobytes() == arm[k].tobytes() for k in host), "not bitwise equal"

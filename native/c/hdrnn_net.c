@@ -36,6 +36,11 @@
 #define BLOCK 5
 #endif
 
+/* ROWS weight rows share each load of the BLOCK inputs: ROWS x BLOCK accumulators, ROWS
+ * row vectors and one input vector must fit the register file. 16 registers (NEON, SSE2,
+ * AVX): 2 x 5 + 2 + 1 = 13; 32 (AVX-512): 2 x 10 + 2 + 1. Blocking changes no sum. */
+#define ROWS 2
+
 static int fuses_first_layer(const hdrnn_net *net);
 
 static inline float sigmoid(float z)
@@ -74,8 +79,9 @@ hdrnn_net *hdrnn_net_create(const int *sizes, int n_layers, int max_batch, uint6
         const size_t batch = (size_t)max_batch;
         net->pending_a = hdrnn_alloc(sizeof(float) * batch * (size_t)sizes[0]);
         net->pending_d = hdrnn_alloc(sizeof(float) * batch * (size_t)sizes[1]);
-        /* whole blocks of samples: a short last block repeats its first sample */
-        net->part = hdrnn_alloc(sizeof(float) * (size_t)sizes[1] *
+        /* whole pairs of rows and blocks of samples: an odd number of hidden units
+         * still has a pair's sums for its last row, a short last block its samples' */
+        net->part = hdrnn_alloc(sizeof(float) * (((size_t)sizes[1] + ROWS - 1) / ROWS * ROWS) *
                                 ((batch + BLOCK - 1) / BLOCK * BLOCK) * LANES);
         if (!net->pending_a || !net->pending_d || !net->part)
             goto fail;
@@ -106,18 +112,14 @@ void hdrnn_net_free(hdrnn_net *net)
     free(net);
 }
 
-/* ROWS weight rows share each load of the BLOCK inputs: ROWS x BLOCK accumulators, ROWS
- * row vectors and one input vector must fit the register file. 16 registers (NEON, SSE2,
- * AVX): 2 x 5 + 2 + 1 = 13; 32 (AVX-512): 2 x 10 + 2 + 1. Blocking changes no sum. */
-#define ROWS 2
-
 #if defined(__AVX512F__) && (ROWS != 2 || BLOCK % 2)
 #error "forward_layer's 4-sum reduction takes 2 rows x 2 samples"
 #endif
 
 /* out[k][o] = b[o] + sum_i in[k][i] * w[o][i] for k < count (pre-activations); each
  * sum in LANES lanes over i (the last n_in % LANES inputs as one zero-padded vector),
- * then vf_hsum (vf_hsum4 for four at once on AVX-512). in [count][n_in], w [n_out][n_in], out [count][n_out]. */
+ * then vf_hsum (vf_hsum4 for four at once on AVX-512).
+ * in [count][n_in], w [n_out][n_in], out [count][n_out]. */
 /* On ARMv7 GCC's induction-variable pass turns the stepping pointers below back into
  * base + index, an add before every load (vld1 has no register-offset form): off there. */
 #if defined(__ARM_NEON) && defined(__GNUC__) && !defined(__clang__)
@@ -146,7 +148,7 @@ static void forward_layer(const float *restrict in, int count, int n_in,
                     acc[r][j] = vf_splat(0.0f);
 #if defined(HDRNN_A9) && ROWS == 2 && BLOCK == 5
             float part[ROWS][BLOCK][LANES];
-            hdrnn_a9_dot_2x5(wr[0], wr[1], x, n_vec / LANES, part, 0);
+            hdrnn_a9_dot_2x5(wr[0], wr[1], x, n_vec / LANES, part, 0, 256);
             UNROLL
             for (int r = 0; r < ROWS; r++)
                 UNROLL
@@ -239,26 +241,44 @@ static void sigmoid_inplace(float *v, size_t n)
         v[i] = sigmoid(v[i]);
 }
 
-static void update_forward_first(hdrnn_net *net, const float *restrict in, int count,
+/* Where a batch's inputs come from: the samples idx[k] of data, or first + k without idx. */
+typedef struct batch_src {
+    const hdrnn_split *data;
+    const uint32_t *idx;
+    size_t first;
+} batch_src;
+
+/* Inputs [i0, i1) of the batch's count samples into act[0]. */
+static void load_inputs(hdrnn_net *net, const batch_src *src, int count, int i0, int i1)
+{
+    const hdrnn_split *data = src->data;
+    const size_t width = (size_t)net->sizes[0], n = (size_t)(i1 - i0);
+    for (int k = 0; k < count; k++) {
+        const uint8_t *row = data->features +
+                             (src->idx ? src->idx[k] : src->first + (size_t)k) * data->row_bytes;
+        float *x = net->act[0] + (size_t)k * width + i0;
+        if (data->dtype == HDRNN_DTYPE_U8)
+            hdrnn_scale_pixels(&net->pixels, row + i0, x, n);
+        else /* float32 features are the inputs as they are */
+            memcpy(x, row + (size_t)i0 * sizeof *x, n * sizeof *x);
+    }
+}
+
+static void update_forward_first(hdrnn_net *net, const batch_src *src, int count,
                                  float *restrict out);
 
 /* Activations of every layer for the samples idx[k] (or first + k without idx), k < count;
- * a first-layer update that waits is applied on the way (update_forward_first). */
+ * a first-layer update that waits is applied on the way (update_forward_first, which
+ * loads the inputs itself, a column block at a time). */
 static void forward(hdrnn_net *net, const hdrnn_split *data, const uint32_t *idx,
                     size_t first, int count)
 {
-    const size_t width = (size_t)net->sizes[0];
-    for (int k = 0; k < count; k++) {
-        const uint8_t *row = data->features + (idx ? idx[k] : first + (size_t)k) * data->row_bytes;
-        float *x = net->act[0] + (size_t)k * width;
-        if (data->dtype == HDRNN_DTYPE_U8)
-            hdrnn_scale_pixels(&net->pixels, row, x, width);
-        else /* float32 features are the inputs as they are */
-            memcpy(x, row, width * sizeof *x);
-    }
+    const batch_src src = {data, idx, first};
+    if (!net->pending)
+        load_inputs(net, &src, count, 0, net->sizes[0]);
     for (int l = 0; l < net->n_layers; l++) {
         if (l == 0 && net->pending)
-            update_forward_first(net, net->act[0], count, net->act[1]);
+            update_forward_first(net, &src, count, net->act[1]);
         else
             forward_layer(net->act[l], count, net->sizes[l], net->w[l], net->b[l],
                           net->sizes[l + 1], net->act[l + 1]);
@@ -309,15 +329,16 @@ static void backprop_delta(const float *restrict d, int count, int n_out,
 #define TILE_VECS 2 /* 8 accumulators + 2 inputs + 1 broadcast of 16 registers */
 #endif
 
-/* Rows o0 .. o0 + rows - 1 from input i0 on (the inputs before are done). */
+/* Rows o0 .. o0 + rows - 1, inputs [i0, i1) (each weight's update is its own: any
+ * split of the columns gives the same weights). */
 static void update_rows(const float *restrict d, int count, int n_out, int o0, int rows,
                         const float *restrict a, int n_in, float *restrict w, float step,
-                        int i0)
+                        int i0, int i1)
 {
     const hdrnn_vf vstep = vf_splat(step);
     int i = i0;
     if (rows == TILE_ROWS) {
-        for (; i + TILE_VECS * LANES <= n_in; i += TILE_VECS * LANES) {
+        for (; i + TILE_VECS * LANES <= i1; i += TILE_VECS * LANES) {
             hdrnn_vf g[TILE_VECS][TILE_ROWS]; /* g[c][r]: rows o0 + r, inputs i + c * LANES */
             const float *ak = a + i, *dk = d + o0;
             hdrnn_s4 dv = vf_load4(dk); /* d[k][o0 .. o0 + 3] */
@@ -346,15 +367,15 @@ static void update_rows(const float *restrict d, int count, int n_out, int o0, i
         const int o = o0 + r;
         float *wr = w + (size_t)o * n_in;
         int j = i;
-        for (; j + LANES <= n_in; j += LANES) {
+        for (; j + LANES <= i1; j += LANES) {
             hdrnn_vf g = vf_mul(vf_splat(d[o]), vf_load(a + j));
             for (int k = 1; k < count; k++)
                 g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
                             vf_load(a + (size_t)k * n_in + j));
             vf_store(wr + j, vf_msub(vf_load(wr + j), vstep, g));
         }
-        if (j < n_in) { /* the last inputs as one partial vector */
-            const int n = n_in - j;
+        if (j < i1) { /* the last inputs as one partial vector */
+            const int n = i1 - j;
             hdrnn_vf g = vf_mul(vf_splat(d[o]), vf_load_part(a + j, n));
             for (int k = 1; k < count; k++)
                 g = vf_madd(g, vf_splat(d[(size_t)k * n_out + o]),
@@ -386,14 +407,15 @@ static void update_weights(const float *restrict d, int count, int n_out,
             for (int g = 0; g < groups; g++)
                 hdrnn_a9_update_4x12(a + t0 * 3 * LANES, n_in, d + g * TILE_ROWS, n_out,
                                      count, w + (size_t)g * TILE_ROWS * n_in + t0 * 3 * LANES,
-                                     n_in, step, nt);
+                                     n_in, step, nt, 1);
         }
         done = tiles * 3 * LANES;
     }
 #endif
     for (int o0 = 0; o0 < n_out; o0 += TILE_ROWS) {
         int rows = n_out - o0 < TILE_ROWS ? n_out - o0 : TILE_ROWS;
-        update_rows(d, count, n_out, o0, rows, a, n_in, w, step, rows == TILE_ROWS ? done : 0);
+        update_rows(d, count, n_out, o0, rows, a, n_in, w, step, rows == TILE_ROWS ? done : 0,
+                    n_in);
     }
 }
 
@@ -435,17 +457,19 @@ void hdrnn_net_sync(hdrnn_net *net)
 
 /* The waiting update of the first layer (the previous batch's deltas and inputs) and
  * this batch's first-layer pre-activations over the updated weights, in one pass over
- * them: per column block of COL_TILES tiles of 12 inputs, each group of 4 rows is
- * updated and then, still in the L1, multiplied with the batch's inputs, 2 rows x 5
- * samples at a time (the forward pass read the 401 KB of weights at 784-128-10 twice
- * per batch, the update once more). The partial sums of every row and sample carry over
+ * them: per column block of COL_TILES tiles of 12 inputs, each group of 4 rows (and the
+ * rows after the last group) is updated and then, still in the L1, multiplied with the
+ * batch's inputs, 2 rows x 5 samples at a time (the forward pass read the 401 KB of
+ * weights at 784-128-10 twice per batch, the update once more). The block's inputs are
+ * loaded just before (pixels scaled all at once ahead of the pass were evicted before
+ * use: 98 more L1 misses a sample). The partial sums of every row and sample carry over
  * the blocks in net->part: forward_layer's sums, in its order, over the weights
- * update_weights leaves, so the result is bitwise the unfused one.
- * in [count][n_in], out [count][n_out]. */
-static void update_forward_first(hdrnn_net *net, const float *restrict in, int count,
+ * update_weights leaves, so the result is bitwise the unfused one. out [count][n_out]. */
+static void update_forward_first(hdrnn_net *net, const batch_src *src, int count,
                                  float *restrict out)
 {
 #if defined(HDRNN_A9)
+    const float *in = net->act[0]; /* [count][n_in], filled block by block */
     const int n_in = net->sizes[0], n_out = net->sizes[1];
     const int tiles = n_in / (3 * LANES), done = tiles * 3 * LANES;
     const int n_vec = n_in / LANES * LANES, blocks = (count + BLOCK - 1) / BLOCK;
@@ -457,30 +481,40 @@ static void update_forward_first(hdrnn_net *net, const float *restrict in, int c
     for (int kb = 0; kb < blocks; kb++)
         for (int j = 0; j < BLOCK; j++) /* a short block repeats its first sample */
             xb[kb][j] = in + (size_t)(kb * BLOCK + (kb * BLOCK + j < count ? j : 0)) * n_in;
-    /* rows beyond the last group of 4: updated whole first (a pair at a time below) */
-    if (groups * TILE_ROWS < n_out)
-        update_rows(d, net->pending, n_out, groups * TILE_ROWS, n_out - groups * TILE_ROWS,
-                    a, n_in, w, net->pending_step, 0);
     for (int c = 0, t0 = 0; c < n_blocks; c++) { /* blocks of (nearly) equal size */
-        const int nt = (tiles * (c + 1)) / n_blocks - t0, i0 = t0 * 3 * LANES;
+        /* an even number of tiles (24 inputs) but in the last block: the pixels of
+         * every block start on a whole vector of 8 (no scalar pixels but the last) */
+        const int end = c + 1 < n_blocks ? (tiles * (c + 1)) / n_blocks / 2 * 2 : tiles;
+        const int nt = end - t0, i0 = t0 * 3 * LANES;
+        load_inputs(net, src, count, i0, i0 + nt * 3 * LANES);
         for (int r0 = 0; r0 < n_out; r0 += ROWS) {
-            if (r0 % TILE_ROWS == 0 && r0 < groups * TILE_ROWS)
+            if (r0 % TILE_ROWS == 0 && r0 < groups * TILE_ROWS) /* prefetched after the first */
                 hdrnn_a9_update_4x12(a + i0, n_in, d + r0, n_out, net->pending,
-                                     w + (size_t)r0 * n_in + i0, n_in, net->pending_step, nt);
+                                     w + (size_t)r0 * n_in + i0, n_in, net->pending_step, nt,
+                                     r0 == 0);
+            else if (r0 == groups * TILE_ROWS) /* the rows after the last group of 4 */
+                update_rows(d, net->pending, n_out, r0, n_out - r0, a, n_in, w,
+                            net->pending_step, i0, i0 + nt * 3 * LANES);
             const int r1 = r0 + 1 < n_out ? r0 + 1 : r0; /* a short pair repeats its row */
+            /* The rows were just updated, so they are in the L1; the first pass over them
+             * prefetches the same block of the next group's rows, a PLD per line. */
+            const int ahead = r0 + ROWS + TILE_ROWS <= n_out ? TILE_ROWS * n_in * 4 : 0;
             for (int kb = 0; kb < blocks; kb++) {
                 for (int j = 0; j < BLOCK; j++)
                     x[j] = xb[kb][j] + i0;
                 hdrnn_a9_dot_2x5(w + (size_t)r0 * n_in + i0, w + (size_t)r1 * n_in + i0, x,
-                                 nt * 3, part[r0 / ROWS * blocks + kb], t0 > 0);
+                                 nt * 3, part[r0 / ROWS * blocks + kb], t0 > 0,
+                                 kb == 0 ? ahead : 0);
             }
         }
         t0 += nt;
     }
     /* the inputs after the last whole tile: update, then the rest of each product */
-    for (int o0 = 0; o0 < groups * TILE_ROWS; o0 += TILE_ROWS)
-        update_rows(d, net->pending, n_out, o0, TILE_ROWS, a, n_in, w, net->pending_step,
-                    done);
+    if (done < n_in)
+        load_inputs(net, src, count, done, n_in);
+    for (int o0 = 0; o0 < n_out; o0 += TILE_ROWS)
+        update_rows(d, net->pending, n_out, o0, n_out - o0 < TILE_ROWS ? n_out - o0 : TILE_ROWS,
+                    a, n_in, w, net->pending_step, done, n_in);
     for (int o0 = 0; o0 < n_out; o0 += ROWS)
         for (int kb = 0; kb < blocks; kb++) {
             hdrnn_vf acc[ROWS][BLOCK];
@@ -515,7 +549,7 @@ static void update_forward_first(hdrnn_net *net, const float *restrict in, int c
         }
     net->pending = 0;
 #else
-    (void)net, (void)in, (void)count, (void)out; /* fuses_first_layer is false */
+    (void)net, (void)src, (void)count, (void)out; /* fuses_first_layer is false */
 #endif
 }
 

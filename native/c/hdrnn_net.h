@@ -27,7 +27,7 @@ typedef struct hdrnn_net {
     float pending_step;
     float *pending_a;                      /* [max_batch][sizes[0]] */
     float *pending_d;                      /* [max_batch][sizes[1]] */
-    float *part;                           /* [sizes[1]][max_batch][4] */
+    float *part;                           /* [sizes[1], even][max_batch, 5s][4] */
 } hdrnn_net;
 
 /* NULL when out of memory. Weights come from the contract's init stream. */
