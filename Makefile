@@ -20,7 +20,7 @@ APT_PACKAGES := python3 python3-venv make cmake g++ libeigen3-dev \
 	mmdebstrap cpio xz-utils kmod bmap-tools util-linux e2fsprogs \
 	libglib2.0-dev pkg-config
 
-.PHONY: all deps venv native native-tuned native-arm data bench bench-trainers bench-target \
+.PHONY: all deps venv native native-tuned native-arm data bench bench-trainers bench-target bench-fed \
 	bench-stream \
 	fuzz test test-python-sid lint clean \
 	test-image qemu-run flash qemu-cache
@@ -44,7 +44,7 @@ venv: $(VENV)/.stamp
 $(VENV)/.stamp: python/pyproject.toml $(BUILD)/.apt.stamp
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e 'python[test]' -r tools/requirements-dev.txt
+	$(BIN)/pip install -q -e 'python[test,fed]' -r tools/requirements-dev.txt
 	$(if $(TORCH),$(BIN)/pip install -q '$(TORCH)')
 	@touch $@
 
@@ -135,6 +135,11 @@ $(QEMU_CACHE): tools/qemu-cache/hdrnn_cache.c tools/qemu-cache/build.sh $(BUILD)
 # The emulated Cortex-A9 as a deterministic benchmark machine (docs/performance.md):
 # the target preset under QEMU -icount (1 instruction = 1 ns) and the cache plugin
 # with the i.MX6Q's caches, on two emulated boards side by side, beside this host.
+# Federated training on loopback (docs/federated.md): 10 Flower clients x 10 rounds
+bench-fed: native data
+	$(BIN)/python tools/bench_fed.py --out $(BUILD)/bench-fed --native-bin $(BUILD)/native/bin \
+		> $(BUILD)/bench-fed.md; status=$$?; cat $(BUILD)/bench-fed.md; exit $$status
+
 bench-target: $(TEST_IMAGE) $(QEMU_CACHE) native
 	$(BIN)/python tools/bench_target.py --env tests/target/env/qemu-sabresd-icount.yaml \
 		--plugin $(BUILD)/qemu-cache --host-bin $(BUILD)/native/bin --out $(BUILD)/bench-target
@@ -196,6 +201,6 @@ flash:
 # sstate-cache, downloads: hours of work), which make clean never touches.
 CLEAN_DIRS := native tuned native-armv7 test-image python-sid fuzz bench-target results report \
 	qemu-cache \
-	target-logs .apt.stamp bench-trainers.json bench-trainers.md
+	target-logs .apt.stamp bench-trainers.json bench-trainers.md bench-fed bench-fed.md
 clean:
 	rm -rf $(addprefix $(BUILD)/,$(CLEAN_DIRS)) $(VENV)

@@ -20,7 +20,7 @@ from .errors import DataError
 
 VERSION = 2
 VERSIONS = (1, 2)  # what this hdrnn reads
-FILES = ("session", "run", "agreement", "stress", "inflight", "probe")
+FILES = ("session", "run", "agreement", "stress", "inflight", "probe", "federation")
 
 
 class Kind(StrEnum):
@@ -62,6 +62,7 @@ class RunSpec:
     target_accuracy: float | None = None  # time to it is read off the epochs
     stop_at_target: bool = False         # and the trainer stops there
     patience: int | None = None          # the trainer stops after N epochs, no better
+    first_epoch: int = 1                 # the shuffle stream's epoch to start from (fed)
     timeout_s: float = 3600.0
     threads: int = 1
     perf: bool = False
@@ -303,4 +304,24 @@ def stress(path: Path, doc) -> dict:
         raise DataError(f"{path}: 'impls' must map implementations to objects")
     for key in ("mem_limit", "method"):
         _typed(path, doc, key, (str,))
+    return doc
+
+
+def federation(path: Path, doc) -> dict:
+    """federation.json (hdrnn-run fed, fed/records.py): the settings and the rounds."""
+    version_of(path, doc, "federation")
+    if not isinstance(doc.get("settings"), dict) or not isinstance(doc.get("rounds"), list) \
+            or not all(isinstance(r, dict) for r in doc["rounds"]):
+        raise DataError(f"{path}: not an hdrnn federation file (needs settings, rounds)")
+    for n, r in enumerate(doc["rounds"], 1):
+        _integer(path, r, "round", False, 1)
+        if r["round"] != n:
+            raise DataError(f"{path}: round {r['round']} where round {n} belongs")
+        _number(path, r, "accuracy", True, 1)
+        _number(path, r, "cost", True, math.inf)
+        for key in ("wall_s", "bytes_sent", "bytes_received"):
+            _number(path, r, key, True)
+        if not isinstance(r.get("clients", []), list):
+            raise DataError(f"{path}: round {n}: 'clients' must be a list")
+    _typed(path, doc, "last_weights", (str,))
     return doc

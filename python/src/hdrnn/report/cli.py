@@ -12,7 +12,7 @@ from ..cliutil import add_version, OneLineParser, run_main
 from ..errors import DataError, UsageError
 from ..files import write_text
 from . import compare as cmp
-from . import figures, tables, verdict
+from . import federation, figures, tables, verdict
 from .export import write_runs_csv
 from .load import Results, load
 
@@ -62,7 +62,8 @@ def render(results: list[Results], out: Path) -> Path:
         raise DataError(f"{out}: is a symbolic link; refusing to write the report through it")
     out.mkdir(parents=True, exist_ok=True)
     figs = [figures.accuracy_vs_params(results, out), figures.accuracy_per_epoch(results, out),
-            figures.time_vs_params(results, out), figures.rss_vs_params(results, out)]
+            figures.time_vs_params(results, out), figures.rss_vs_params(results, out),
+            figures.accuracy_by_round(results, out)]
     md = ["# HDR-NN training benchmark\n", "## Verdict\n"]
     for res in results:
         md += ([f"### {esc_label(res)}\n"] if len(results) > 1 else []) + \
@@ -71,7 +72,10 @@ def render(results: list[Results], out: Path) -> Path:
     md += [f"> {w}\n" for res in results for w in _warnings(res)]
     md.append(READING)
     md += [f"![{f[0]}]({f[0]})\n" for f in figs if f]
+    md += federation.section(results)
     for res in results:
+        if res.federation and not res.timing_runs():
+            continue  # a federation's rounds: federation.section above
         emu = res.emulated
         unit = (f" ({tables.esc(emu.get('description'))}: a second is 1e9 instructions)"
                 if emu and emu.get("instructions") else

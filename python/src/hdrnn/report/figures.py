@@ -143,3 +143,27 @@ def accuracy_per_epoch(results, out: Path) -> list[str]:
     fig.suptitle(_text(f"6.1 Accuracy per epoch ({res.tagged_label})"))
     fig.tight_layout()
     return _save(fig, out, "fig6_1_accuracy_per_epoch")
+
+
+def accuracy_by_round(results: list[Results], out: Path) -> list[str]:
+    """Federated sessions: the global model's test accuracy after each round."""
+    fed = [r for r in results if r.federation]
+    if not fed:
+        return []
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for res in fed:
+        f = res.federation
+        s = f["settings"]
+        xs = [0] + [r["round"] for r in f["rounds"]]
+        ys = [(f.get("initial") or {}).get("accuracy", 0.0)] + \
+            [r.get("accuracy") or 0.0 for r in f["rounds"]]
+        ax.plot(xs, [y * 100 for y in ys], marker="o",
+                label=_text(f"{s.get('impl')} {s.get('hidden')} {s.get('partition')} "
+                            f"({res.path.name})"))
+    ax.set_xlabel("round")
+    ax.set_ylabel("global test accuracy (%)")
+    ax.set_title("Federated training: accuracy by round")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
+    return _save(fig, out, "fed_accuracy_by_round")

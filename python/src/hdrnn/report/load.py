@@ -25,6 +25,7 @@ class Results:
     runs: list[dict]
     agreement: dict | None = None
     stress: dict | None = None
+    federation: dict | None = None   # hdrnn-run fed's federation.json
 
     def timing_runs(self) -> list[dict]:
         """The matrix's runs (not the agreement check's, not stress probes)."""
@@ -85,5 +86,7 @@ def load(path: Path) -> Results:
             r["a9_cycles"] = model["cycles"]
     agreement = _optional(path / "agreement.json", schema.agreement)
     stress = _optional(path / "stress.json", schema.stress)
+    federation = _optional(path / "federation.json", schema.federation)
     label = session.get("label") or session["machine"].get("machine") or path.name
-    return Results(path, f"{label} ({path.name})", session, runs, agreement, stress)
+    return Results(path, f"{label} ({path.name})", session, runs, agreement, stress,
+                   federation)

@@ -75,6 +75,8 @@ def _accuracy(res: Results, hidden: tuple) -> str | None:
 
 def summary(res: Results) -> str:
     """The verdict in words, one item per network."""
+    if not res.configs() and res.federation:
+        return "A federated session: its verdict is under Federated training.\n"
     if not res.configs():
         return "No run of the matrix succeeded: there is nothing to compare.\n"
     emu = res.emulated or {}

@@ -225,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     # finishes the rest. A signal that was ignored when we started (nohup, a detached
     # job) stays ignored: the session goes on (docs/runner.md).
     handle_signals()
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["fed"]:  # federated training on Flower (docs/federated.md)
+        from ..fed.cli import PROG as FED, main_fed  # Flower only where it is used
+        return run_main(FED, main_fed, args[1:])
     return run_main(PROG, _main, argv)
 
 

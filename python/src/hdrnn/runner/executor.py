@@ -41,6 +41,8 @@ def trainer_argv(spec: RunSpec, impl: Impl, resume_from: Path | None = None) -> 
         argv += ["--target-accuracy", repr(spec.target_accuracy)]
     if spec.patience is not None:
         argv += ["--patience", str(spec.patience)]
+    if spec.first_epoch != 1:  # a federated round's local epochs go on with the stream
+        argv += ["--first-epoch", str(spec.first_epoch)]
     argv += ["--classes", str(spec.classes)]
     return argv + (["--threads", str(spec.threads)] if impl.threads else [])
 
