@@ -174,7 +174,7 @@ fuzz: $(VENV)/.stamp
 # judge timing noise alone.
 PYTEST_TARGET := --lg-env tests/target/env/qemu-sabresd.yaml --lg-log $(BUILD)/target-logs
 test: native native-tuned native-arm data lint test-image qemu-cache
-	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -n 2 --dist loadgroup \
+	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -n 2 --dist loadgroup --durations=15 \
 		-m "not serial" $(PYTEST_TARGET)
 	HDRNN_REQUIRE_ALL=1 $(BIN)/python -m pytest -q tests -m serial $(PYTEST_TARGET)
 	$(MAKE) --no-print-directory test-python-sid

@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +75,9 @@ def sha256(data: bytes) -> str:
 
 
 def _download(urls: list[str], what: str) -> bytes:
+    # imported here: http.client, email and ssl are a tenth of every hdrnn-run start-up,
+    # and only a download needs them (most runs, and every board run, have the data)
+    import urllib.request
     errors = []
     for url in urls:
         try:

@@ -25,7 +25,7 @@ from ..cliutil import OneLineParser
 from ..errors import DataError, ResourceError, UsageError
 from ..files import read_json, write_text
 from ..probe import inventory
-from ..runner import executor, impls, machine
+from ..runner import executor, impls, machine, measure
 from ..store import ResultsDir
 from . import partition, records
 
@@ -135,13 +135,36 @@ def write_toml(path: Path, values: dict) -> Path:
     return path
 
 
+def descendants(root: int) -> set[int]:
+    """Every live process below root, from /proc's parent links."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(proc.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
 class Fleet:
     """The Flower processes of one federation, each in its own process group, its output
-    in flower/NAME.log; stop() ends them all (SIGTERM, then SIGKILL)."""
+    in flower/NAME.log; stop() ends them and everything they started (SIGTERM, then
+    SIGKILL). Flower starts some of its processes in sessions of their own (ServerApp,
+    ClientApps); this process is their subreaper, so that they stay below it even when
+    their parent dies first, and stop() finds them all."""
 
     def __init__(self, home: Path) -> None:
         self.home, self.env = home, flower_env(home)
         self.procs: dict[str, subprocess.Popen] = {}
+        measure.become_subreaper()
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
         exe = shutil.which(argv[0], path=self.env["PATH"])
@@ -162,17 +185,46 @@ class Fleet:
         except ProcessLookupError:
             pass
 
+    def _signal_all(self, sig: int) -> set[int]:
+        live = descendants(os.getpid())
+        for pid in live:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        return live
+
+    def _reap(self) -> None:
+        for p in self.procs.values():
+            p.poll()
+        while True:  # orphans handed to us as their subreaper
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
     def stop(self) -> None:
         for name in self.procs:
             self.kill(name, signal.SIGTERM)
+        self._signal_all(signal.SIGTERM)
         deadline = time.monotonic() + STOP_WAIT
-        for name, p in self.procs.items():
-            try:
-                p.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            self.kill(name)  # the group: superexec and app processes it started too
+        while time.monotonic() < deadline:
+            self._reap()
+            if not [pid for pid in descendants(os.getpid()) if _alive(pid)]:
+                break
+            time.sleep(0.1)
+        for name in self.procs:
+            self.kill(name)
+        self._signal_all(signal.SIGKILL)
+        for p in self.procs.values():
             p.wait()
+        for _ in range(50):  # the SIGKILLed orphans, once they are gone
+            self._reap()
+            if not descendants(os.getpid()):
+                break
+            time.sleep(0.05)
 
 
 SAMPLE_EVERY = 0.2  # seconds between two looks at the Flower processes' memory
@@ -226,6 +278,15 @@ class MemoryWatch(threading.Thread):
         self.join(5)
         return {"peaks": self.peaks, "samples": self.samples, "every_s": SAMPLE_EVERY,
                 "method": "sum over the process group from /proc (VmRSS, smaps_rollup Pss)"}
+
+
+def _alive(pid: int) -> bool:
+    """Not a zombie (a zombie below us is reaped by _reap)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] \
+            != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def wait_listening(port: int, proc: subprocess.Popen, seconds: float) -> None:

@@ -115,6 +115,12 @@ def _become_subreaper() -> bool:
     return _SUBREAPER
 
 
+def become_subreaper() -> bool:
+    """Orphans of this process's descendants become its children (Linux): they can
+    be found and reaped. False where the kernel cannot."""
+    return _become_subreaper()
+
+
 def rss_method() -> str:
     return ("wait4 on the trainer, forked by /bin/sh" if _become_subreaper()
             else "wait4 on a direct child (includes the runner's pre-exec RSS)")
