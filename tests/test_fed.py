@@ -18,16 +18,22 @@ import pytest
 
 from helpers import NATIVE_BIN, missing
 
-flwr = pytest.importorskip("flwr")  # noqa: F841  (make test installs it: fails there)
-from flwr.app import Array, ArrayRecord, MetricRecord, RecordDict  # noqa: E402
-
-from hdrnn import contract, prng  # noqa: E402
-from hdrnn.errors import DataError, UsageError  # noqa: E402
-from hdrnn.fed import partition  # noqa: E402
-from hdrnn.fed.records import METRICS  # noqa: E402
-from hdrnn.fed.server import GuardedFedAvg  # noqa: E402
+from hdrnn import contract, prng
+from hdrnn.errors import DataError, UsageError
+from hdrnn.fed import partition
+from hdrnn.fed.records import METRICS
 
 FED = [sys.executable, "-m", "hdrnn.runner.cli", "fed"]
+
+
+@pytest.fixture(scope="module")
+def flower():
+    """Flower's app API (make venv installs it; skip, or fail under make test, without)."""
+    try:
+        import flwr.app
+    except ImportError:
+        missing("Flower is not installed (make venv installs hdrnn[fed])")
+    return flwr.app
 
 
 def test_partitions_cover_every_sample_once():
@@ -51,18 +57,20 @@ def test_partitions_cover_every_sample_once():
         partition.assign(labels, 200, "iid", 1)
 
 
-def _reply(tensors: dict, **metrics) -> RecordDict:
+def _reply(fl, tensors: dict, **metrics):
     m = {k: 1.0 for k in METRICS} | {"num-examples": 100} | metrics
-    return RecordDict({"arrays": ArrayRecord({k: Array(v) for k, v in tensors.items()}),
-                       "metrics": MetricRecord(m)})
+    return fl.RecordDict({"arrays": fl.ArrayRecord({k: fl.Array(v) for k, v in tensors.items()}),
+                          "metrics": fl.MetricRecord(m)})
 
 
-def test_bad_updates_are_refused_with_a_reason():
+def test_bad_updates_are_refused_with_a_reason(flower):
+    from hdrnn.fed.server import GuardedFedAvg
+    fl = flower
     sizes = contract.layer_sizes([4])
     good = contract.tensors_of(prng.init_params(sizes, 1))
     guard = GuardedFedAvg(sizes, max_norm=100.0, min_train_nodes=1, min_available_nodes=1)
     guard.global_tensors = {k: v.astype(np.float64) for k, v in good.items()}
-    assert guard.refusal(_reply(good)) is None
+    assert guard.refusal(_reply(fl, good)) is None
     w0 = contract.weight_name(0)
     cases = {
         "shape": ({**good, w0: good[w0][:, :10]}, "shape"),
@@ -73,11 +81,11 @@ def test_bad_updates_are_refused_with_a_reason():
         "norm": ({**good, w0: good[w0] + 10.0}, "max-update-norm"),
     }
     for name, (tensors, why) in cases.items():
-        reason = guard.refusal(_reply(tensors))
+        reason = guard.refusal(_reply(fl, tensors))
         assert reason and why in reason, (name, reason)
-    assert "num-examples" in guard.refusal(_reply(good, **{"num-examples": 0}))
-    assert "metrics" in guard.refusal(RecordDict({"arrays": ArrayRecord(
-        {k: Array(v) for k, v in good.items()}), "metrics": MetricRecord({"x": 1})}))
+    assert "num-examples" in guard.refusal(_reply(fl, good, **{"num-examples": 0}))
+    assert "metrics" in guard.refusal(fl.RecordDict({"arrays": fl.ArrayRecord(
+        {k: fl.Array(v) for k, v in good.items()}), "metrics": fl.MetricRecord({"x": 1})}))
 
 
 def _start(args: list[str], log: Path, cwd: Path | None = None) -> subprocess.Popen:
@@ -127,7 +135,7 @@ def _need_c() -> list[str]:
     return ["--impl", "c", "--native-bin", str(NATIVE_BIN)]
 
 
-def test_federation_interrupted_resumed_and_a_node_lost(tmp_path, mnist10k):
+def test_federation_interrupted_resumed_and_a_node_lost(tmp_path, mnist10k, flower):
     """3 clients x 2 rounds on loopback. hdrnn-run fed is stopped (SIGTERM) once round 1
     is recorded, which takes the SuperLink, the ServerApp and the nodes down; --resume
     restarts them all and the server goes on after the last recorded round. In round 2
