@@ -326,7 +326,8 @@ def run_config(a, store: ResultsDir, data: Path, classes: int) -> dict:
             "lr": float(a.lr), "batch": a.batch, "seed": a.seed, "classes": classes,
             "test-limit": a.test_limit, "timeout": float(a.timeout),
             "fraction": float(a.fraction), "min-nodes": a.min_nodes or a.clients,
-            "node-wait": 120.0, "round-timeout": float(a.round_timeout),
+            "node-wait": 120.0, "expect-nodes": a.clients,
+            "round-timeout": float(a.round_timeout),
             "max-update-norm": float(a.max_update_norm),
             "target-accuracy": float(a.target_accuracy or 0.0), "patience": a.patience or 0}
 

@@ -113,15 +113,22 @@ def evaluate(tensors: dict[str, np.ndarray], sizes: list[int], test: idx.Split) 
             "total": len(test.labels), "cost": cost}
 
 
-def wait_for_nodes(grid: Grid, wanted: int, seconds: float) -> int:
-    """Connected nodes, polled until `wanted` are or `seconds` pass (Flower's own wait
-    for them has no end)."""
-    deadline = time.monotonic() + seconds
+ALL_NODES_GRACE = 10.0  # seconds a round waits for the nodes still starting or reconnecting
+
+
+def wait_for_nodes(grid: Grid, expect: int, least: int, seconds: float) -> int:
+    """Connected nodes, polled until all `expect` are (for ALL_NODES_GRACE at most: a
+    node may be gone for good), then until at least `least` are or `seconds` pass.
+    FedAvg samples among the nodes connected when a round starts; Flower's own wait for
+    them has no end."""
+    start = time.monotonic()
     while True:
         n = len(list(grid.get_node_ids()))
-        if n >= wanted or time.monotonic() >= deadline:
+        waited = time.monotonic() - start
+        if (n >= max(expect, least) or (n >= least and waited >= ALL_NODES_GRACE)
+                or waited >= seconds):
             return n
-        time.sleep(0.5)
+        time.sleep(0.2)
 
 
 def _utc() -> str:
@@ -171,7 +178,8 @@ def federate(grid: Grid, cfg: dict, store: ResultsDir) -> None:
     for rnd in range(len(fed["rounds"]) + 1, rounds + 1):
         if fed["stopped"]:
             break
-        nodes = wait_for_nodes(grid, int(cfg["min-nodes"]), float(cfg["node-wait"]))
+        nodes = wait_for_nodes(grid, int(cfg.get("expect-nodes", 0)), int(cfg["min-nodes"]),
+                               float(cfg["node-wait"]))
         if nodes < int(cfg["min-nodes"]):
             fed["stopped"] = f"nodes: {nodes} connected, min-nodes {cfg['min-nodes']}"
             break
