@@ -129,6 +129,20 @@ def _flower_pids(out: Path) -> list[int]:
     return pids
 
 
+def _nothing_left(out: Path) -> None:
+    """No Flower process of the session outlives hdrnn-run fed (what is left, named)."""
+    try:
+        _wait(lambda: not _flower_pids(out), 10)
+    except AssertionError:
+        left = []
+        for pid in _flower_pids(out):
+            try:
+                left.append(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:120])
+            except OSError:
+                pass
+        raise AssertionError(f"still running: {left}") from None
+
+
 def _need_c() -> list[str]:
     if not (NATIVE_BIN / "hdrnn-c").is_file():
         missing(f"{NATIVE_BIN}/hdrnn-c not built (make native)")
@@ -154,8 +168,9 @@ def test_federation_interrupted_resumed_and_a_node_lost(tmp_path, mnist10k, flow
         assert first.wait(60) == 128 + signal.SIGTERM, (tmp_path / "first.log").read_text()
     finally:
         first.kill()
-    assert len(_federation(out)["rounds"]) == 1 and not _federation(out)["complete"]
-    assert _wait(lambda: not _flower_pids(out), 10)  # nothing left running
+    fed = _federation(out)
+    assert len(fed["rounds"]) == 1 and not fed["complete"], fed
+    _nothing_left(out)
     log = out / "flower" / "node-2.log"  # appended to by both starts
     before = log.read_text(errors="replace").count("Receiving: train")  # round 2's may
     second = _start(["--resume", str(out)], tmp_path / "second.log")  # be there already
@@ -164,7 +179,8 @@ def test_federation_interrupted_resumed_and_a_node_lost(tmp_path, mnist10k, flow
               or second.poll() is not None, 120, 0.05)
         node = [p for p in _flower_pids(out) if "node-2.toml" in
                 Path(f"/proc/{p}/cmdline").read_text()]
-        assert node, "node 2 not running"
+        assert node, ("node 2 not running", second.poll(), log.read_text()[-1500:],
+                      (tmp_path / "second.log").read_text()[-1500:])
         os.killpg(os.getpgid(node[0]), signal.SIGKILL)
         assert second.wait(120) == 0, (tmp_path / "second.log").read_text()[-2000:]
     finally:
@@ -173,7 +189,7 @@ def test_federation_interrupted_resumed_and_a_node_lost(tmp_path, mnist10k, flow
     assert [x["round"] for x in fed["rounds"]] == [1, 2] and fed["complete"]
     assert fed["restarts"] == [{"after_round": 1, "utc": fed["restarts"][0]["utc"]}]
     round1, round2 = fed["rounds"]
-    assert sorted(c["status"] for c in round2["clients"]) == ["lost", "ok", "ok"]
+    assert sorted(c["status"] for c in round2["clients"]) == ["lost", "ok", "ok"], round2
     assert round2["aggregated"] and round2["sampled"] == 3
     runs = sorted(p.stem for p in (out / "runs").glob("*.json"))
     assert runs == ["r001-c0", "r001-c1", "r001-c2", "r002-c0", "r002-c1"]
@@ -187,7 +203,7 @@ def test_federation_interrupted_resumed_and_a_node_lost(tmp_path, mnist10k, flow
     assert round2["accuracy"] > round1["accuracy"] > fed["initial"]["accuracy"] + 0.3
     assert (out / "weights" / "global-best.safetensors").is_file()
     assert (out / "weights" / fed["last_weights"]).is_file()
-    assert not _flower_pids(out)
+    _nothing_left(out)
     # the report: accuracy by round, the rounds, the clients, the verdict
     r = subprocess.run([sys.executable, "-m", "hdrnn.report.cli", str(out), "--out",
                         str(tmp_path / "report")], capture_output=True, text=True)
