@@ -164,6 +164,7 @@ class Fleet:
     def __init__(self, home: Path) -> None:
         self.home, self.env = home, flower_env(home)
         self.procs: dict[str, subprocess.Popen] = {}
+        self.log_from: dict[str, int] = {}  # where this start's output begins in NAME.log
         measure.become_subreaper()
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -172,11 +173,18 @@ class Fleet:
             raise ResourceError(f"{argv[0]} not found: Flower is not installed "
                                 "(pip install 'hdrnn[fed]')")
         with open(self.home / f"{name}.log", "ab") as log:
+            self.log_from[name] = log.tell()
             p = subprocess.Popen([exe] + argv[1:], stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT, env=self.env, cwd=self.home,
                                  start_new_session=True)
         self.procs[name] = p
         return p
+
+    def output(self, name: str) -> str:
+        """What the process has logged since this start (a resume appends)."""
+        with open(self.home / f"{name}.log", "rb") as log:
+            log.seek(self.log_from[name])
+            return log.read().decode(errors="replace")
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         p = self.procs[name]
@@ -356,7 +364,31 @@ def start_fleet(a, store: ResultsDir, data: Path) -> tuple[Fleet, int]:
         fleet.start(f"node-{c}", ["flower-supernode", "--insecure", "--superlink",
                                   f"{HOST}:{link}", "--host", HOST, "--port", str(port),
                                   "--node-config", str(cfg)])
+    wait_registered(fleet, a.clients, START_WAIT)
     return fleet, link
+
+
+def wait_registered(fleet: "Fleet", clients: int, seconds: float) -> None:
+    """Every node registered with the SuperLink (its log names its node ID) before the
+    app starts: on a loaded machine a node can take longer to start than the server
+    waits before its first round."""
+    deadline = time.monotonic() + seconds
+    waiting = list(range(clients))
+    while waiting and time.monotonic() < deadline:
+        for c in list(waiting):
+            if fleet.procs[f"node-{c}"].poll() is not None:
+                raise ResourceError(f"node {c}: flower-supernode exited "
+                                    f"({fleet.procs[f'node-{c}'].returncode}); see "
+                                    f"{fleet.home}/node-{c}.log")
+            try:
+                if "SuperNode ID" in fleet.output(f"node-{c}"):
+                    waiting.remove(c)
+            except OSError:
+                pass
+        time.sleep(0.2)
+    if waiting:
+        raise ResourceError(f"nodes {waiting} did not register with the SuperLink in "
+                            f"{seconds:g} s; see their logs in {fleet.home}")
 
 
 def federate(a, store: ResultsDir, data: Path, classes: int) -> int:
