@@ -89,9 +89,8 @@ def check(a) -> None:
         raise UsageError(f"--patience {a.patience}: must be a positive integer")
     if a.target_accuracy is not None and not 0 < a.target_accuracy <= 1:
         raise UsageError(f"--target-accuracy {a.target_accuracy}: must be in (0, 1]")
-    for name in ("fraction",):
-        if not 0 < getattr(a, name) <= 1:
-            raise UsageError(f"--{name} {getattr(a, name)}: must be in (0, 1]")
+    if not 0 < a.fraction <= 1:
+        raise UsageError(f"--fraction {a.fraction}: must be in (0, 1]")
     for name in ("max_update_norm", "timeout", "round_timeout"):
         v = getattr(a, name)
         if not 0 < v < 1e9:
@@ -238,27 +237,29 @@ class Fleet:
 SAMPLE_EVERY = 0.2  # seconds between two looks at the Flower processes' memory
 
 
-def group_memory(pgid: int) -> tuple[int, int]:
-    """(RSS, PSS) in KiB summed over the processes of one process group: a node is its
-    SuperNode, the SuperExec it starts and a ClientApp per message, which in turn runs
-    the trainer. PSS shares a page among the processes mapping it; RSS counts it in each."""
-    rss = pss = 0
+def group_memory(pgids: set[int]) -> dict[int, list[int]]:
+    """{pgid: [RSS, PSS] in KiB} summed over the processes of each of these process
+    groups, in one pass over /proc: a node is its SuperNode, the SuperExec it starts
+    and a ClientApp per message, which in turn runs the trainer. PSS shares a page among
+    the processes mapping it; RSS counts it in each."""
+    out = {g: [0, 0] for g in pgids}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             stat = (proc / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+            total = out.get(int(stat.rsplit(")", 1)[1].split()[2]))
+            if total is None:
                 continue
             for line in (proc / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1])
+                    total[0] += int(line.split()[1])
             for line in (proc / "smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    pss += int(line.split()[1])
+                    total[1] += int(line.split()[1])
         except (OSError, ValueError, IndexError):
             continue  # gone meanwhile
-    return rss, pss
+    return out
 
 
 class MemoryWatch(threading.Thread):
@@ -274,8 +275,10 @@ class MemoryWatch(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(SAMPLE_EVERY):
-            for name, p in list(self.fleet.procs.items()):
-                rss, pss = group_memory(p.pid)
+            procs = list(self.fleet.procs.items())
+            memory = group_memory({p.pid for _, p in procs})
+            for name, p in procs:
+                rss, pss = memory[p.pid]
                 peak = self.peaks.setdefault(name, {"rss_kib": 0, "pss_kib": 0})
                 peak["rss_kib"] = max(peak["rss_kib"], rss)
                 peak["pss_kib"] = max(peak["pss_kib"], pss)

@@ -55,7 +55,7 @@ def train(msg: Message, context: Context) -> Message:
     hidden = tuple(contract.parse_hidden(str(cfg["hidden"])))
     epochs = int(cfg["local-epochs"])
     classes = int(cfg["classes"])
-    shape = idx.load(data, 1, 1, classes)
+    shape = idx.load(data, test_limit=1, classes=classes)  # inputs, and the examples
     impl = impls.find(str(cfg["impl"]), Path(str(node["native-bin"]))
                       if node.get("native-bin") else None)
     if not impl.argv:
@@ -70,7 +70,7 @@ def train(msg: Message, context: Context) -> Message:
     rec = dict(executor.execute(spec, impl))
     rec["client"] = client
     rec["node_id"] = context.node_id
-    examples = int(len(idx.read_labels(data / idx.TRAIN_LABELS)))
+    examples = len(shape.train.labels)
     if rec["status"] != "ok":  # an error reply: the round goes on without this client
         raise RuntimeError(f"{spec.id}: {rec['status']} ({rec.get('failure')}): "
                            f"{(rec.get('stderr_tail') or '').strip()[-200:]}")

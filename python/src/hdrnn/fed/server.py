@@ -26,7 +26,7 @@ from flwr.common.logger import log
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 
-from .. import contract, idx, prng, safetensors_io, schema
+from .. import contract, idx, prng, safetensors_io
 from ..errors import DataError
 from ..store import ResultsDir
 from ..train_numpy import MatrixNet
@@ -204,9 +204,8 @@ def federate(grid: Grid, cfg: dict, store: ResultsDir) -> None:
                     int(m.metadata.dst_node_id))
         for c in strategy.outcome:
             rec = c.pop("record", None)
-            if rec:
-                store.save_run(schema.stamp("run", {k: v for k, v in rec.items()
-                                                    if k not in ("schema", "schema_version")}))
+            if rec:  # the executor's record, stamped on the node, plus client and node_id
+                store.save_run(rec)
         ok = [c for c in strategy.outcome if c["status"] == "ok"]
         slowest = max((c["wall_s"] for c in ok), default=0.0)
         fed["rounds"].append({
